@@ -1,0 +1,184 @@
+"""One settings file for the whole pipeline, validated on load.
+
+`settings.yaml` at the project root is the default; `RETENTION_SETTINGS` points elsewhere.
+`DUCKDB_PATH` (environment) overrides `warehouse.duckdb_path` so that tests and ad-hoc
+runs can use another warehouse without editing the file. Secrets never live here: the
+file names the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "settings.yaml"
+
+SOURCES = (
+    "shopify",
+    "amazon",
+    "ebay",
+    "walmart",
+    "meta_ads",
+    "google_ads",
+    "email",
+    "web",
+    "support",
+    "shipments",
+    "returns",
+    "catalog",
+    "fx",
+    "generic",
+)
+API_SOURCES = ("shopify", "amazon", "ebay", "meta_ads")
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class WarehouseSettings(StrictModel):
+    duckdb_path: Path = Path("data/warehouse.duckdb")
+    memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    threads: int = Field(2, ge=1, le=256)
+    temp_directory: Path = Path("data/tmp")
+
+
+class PathSettings(StrictModel):
+    landing_dir: Path = Path("data/landing")
+    demo_dir: Path = Path("data/demo")
+    exports_dir: Path = Path("data/exports")
+    outbox_dir: Path = Path("data/outbox")
+    artifacts_dir: Path = Path("data/artifacts")
+    parquet_dir: Path = Path("data/parquet")
+
+
+class SourceSettings(StrictModel):
+    enabled: bool = True
+    mode: Literal["demo", "files", "api"] = "demo"
+
+
+class DemoSettings(StrictModel):
+    customers: int = Field(5000, ge=100, le=20_000_000)
+    seed: int = 42
+    as_of: dt.date = dt.date(2026, 11, 22)
+    years: int = Field(3, ge=1, le=10)
+
+
+class GenericImportSettings(StrictModel):
+    """Column mapping for any shop's order export (CSV or Parquet), see README."""
+
+    file_pattern: str = "*"
+    delimiter: str = ","  # "whitespace" for files aligned with runs of spaces
+    has_header: bool = True
+    columns: dict[str, str] = Field(
+        default_factory=lambda: {
+            "customer_id": "customer_id",
+            "ordered_at": "ordered_at",
+            "amount": "amount",
+        }
+    )
+    timestamp_format: str | None = None  # strptime format, e.g. "%Y%m%d"; None = ISO 8601
+    default_currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    default_country: str | None = Field(None, pattern=r"^[A-Z]{2}$")
+
+    @field_validator("columns")
+    @classmethod
+    def _required_columns(cls, columns: dict[str, str]) -> dict[str, str]:
+        allowed = {"customer_id", "ordered_at", "amount", "order_id", "currency", "country", "sku", "email", "quantity"}
+        unknown = sorted(set(columns) - allowed)
+        if unknown:
+            raise ValueError(f"unknown target column(s) {unknown}; allowed: {sorted(allowed)}")
+        missing = sorted({"customer_id", "ordered_at", "amount"} - set(columns))
+        if missing:
+            raise ValueError(f"required mapping(s) missing: {missing}")
+        return columns
+
+
+class Settings(StrictModel):
+    project_root: Path = PROJECT_ROOT
+    as_of_date: dt.date | None = None  # None: the latest data
+    reporting_currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    warehouse: WarehouseSettings = WarehouseSettings()
+    paths: PathSettings = PathSettings()
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    demo: DemoSettings = DemoSettings()
+    generic_import: GenericImportSettings = GenericImportSettings()
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, sources: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
+        unknown = sorted(set(sources) - set(SOURCES))
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown}; known: {list(SOURCES)}")
+        for name, source in sources.items():
+            if source.mode == "api" and name not in API_SOURCES:
+                raise ValueError(f"source {name!r} has no api mode; api sources: {list(API_SOURCES)}")
+        return sources
+
+    @model_validator(mode="after")
+    def _fill_sources(self) -> Settings:
+        for name in SOURCES:
+            if name not in self.sources:
+                # the generic import has no demo data: it is off unless configured
+                self.sources[name] = SourceSettings(enabled=name != "generic", mode="files" if name == "generic" else "demo")
+        return self
+
+    def path(self, relative: Path) -> Path:
+        """Resolve a configured path against the project root."""
+        return relative if relative.is_absolute() else self.project_root / relative
+
+    @property
+    def duckdb_path(self) -> Path:
+        override = os.environ.get("DUCKDB_PATH")
+        return Path(override) if override else self.path(self.warehouse.duckdb_path)
+
+    def landing_dir(self, source: str) -> Path:
+        """Where a source's files are read from: the demo folder in demo mode."""
+        mode = self.sources[source].mode
+        root = self.path(self.paths.demo_dir) / "landing" if mode == "demo" else self.path(self.paths.landing_dir)
+        return root / source
+
+
+class SettingsError(ValueError):
+    """Raised with one line per problem, each naming the key and what is expected."""
+
+    def __init__(self, source: Path | str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"invalid settings in {source}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _format_errors(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against settings.yaml's documented keys)"
+        got = item.get("input")
+        got_text = "" if isinstance(got, dict) or item["type"] == "missing" else f" (got {got!r})"
+        problems.append(f"{key}: {message}{got_text}")
+    return problems
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read and validate the settings file; raise SettingsError listing every problem."""
+    path = Path(path or os.environ.get("RETENTION_SETTINGS") or DEFAULT_SETTINGS_FILE)
+    if not path.exists():
+        raise SettingsError(path, [f"file not found: {path}"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(path, [f"not valid YAML: {exc}"]) from None
+    if not isinstance(raw, dict):
+        raise SettingsError(path, ["top level must be a mapping of keys to values"])
+    raw.setdefault("project_root", str(path.resolve().parent))
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise SettingsError(path, _format_errors(exc)) from None

@@ -1,0 +1,46 @@
+"""DuckDB connections configured from the settings (memory, threads, temp folder, UTC)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+import duckdb
+
+from core.settings import Settings
+
+
+def connect(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; the caller closes it (DuckDB allows one writing process)."""
+    path = settings.duckdb_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp_dir = settings.path(settings.warehouse.temp_directory)
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        str(path),
+        read_only=read_only,
+        config={
+            "memory_limit": settings.warehouse.memory_limit,
+            "threads": settings.warehouse.threads,
+            "temp_directory": str(temp_dir),
+        },
+    )
+    # set after connecting: the ICU extension (built in) is only loaded by then
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+@contextmanager
+def warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(settings, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """First value of the first row. DuckDB 2 keeps a result open until it is fully fetched,
+    so never use `.fetchone()` on a connection that runs more statements afterwards."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
