@@ -19,7 +19,7 @@ class Check:
     field: str
     kind: Kind
     required: bool = False
-    expr: str | None = None  # None: the column of the same name
+    expr: str | None = None  # SQL over the raw columns; None: the column of the same name
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,9 @@ class RawTable:
 
 
 def _j(path: str) -> str:
-    """SQL for a nested JSON text value of the record, e.g. _j("pricingSummary.total.value")."""
-    *parents, leaf = path.split(".")
-    return "rec" + "".join(f"->'{p}'" for p in parents) + f"->>'{leaf}'"
+    """SQL for a value nested in a JSON column, e.g. _j("pricingSummary.total.value")."""
+    column, *parents, leaf = path.split(".")
+    return f'"{column}"' + "".join(f"->'{p}'" for p in parents) + f"->>'{leaf}'"
 
 
 RAW_TABLES: dict[str, RawTable] = {

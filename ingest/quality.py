@@ -1,0 +1,112 @@
+"""great-expectations suites on the raw tables.
+
+great_expectations takes seconds to import, so it is imported inside `validate_raw_table`,
+never at module import: loading the Dagster code location stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from ingest.load import q
+from ingest.sources import RawTable
+
+EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
+
+
+@dataclass
+class QualityResult:
+    table: str
+    rows: int
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+
+def _quality_frame(con: duckdb.DuckDBPyConnection, table: RawTable) -> pd.DataFrame:
+    """The columns the suite looks at, parsed the way staging will parse them."""
+    selected = [f"{q(k)} as {q('key:' + k)}" for k in table.key] + ["_record_hash"]
+    for check in table.checks:
+        value = f"({check.expr})" if check.expr else q(check.field)
+        name = q(f"{check.kind}:{check.field}")
+        if check.kind == "timestamp":
+            selected.append(f"try_cast({value} as timestamptz) as {name}")
+        elif check.kind == "epoch_ms":
+            selected.append(f"make_timestamp(try_cast({value} as bigint) * 1000) as {name}")
+        elif check.kind == "date":
+            selected.append(f"try_cast({value} as date)::timestamp as {name}")
+        elif check.kind in ("amount", "int"):
+            selected.append(f"try_cast({value} as double) as {name}")
+        elif check.kind in ("currency", "country2", "country3"):
+            selected.append(f"upper(trim({value})) as {name}")
+    frame = con.execute(f"select {', '.join(selected)} from {table.name}").df()
+    for column in frame.columns:
+        if column.startswith(("timestamp:", "epoch_ms:", "date:")):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def _expectations(gx, table: RawTable, frame: pd.DataFrame, now: dt.datetime) -> list:
+    latest = pd.Timestamp(now) + pd.Timedelta(days=2)
+    expectations = [
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=[f"key:{k}" for k in table.key] + ["_record_hash"]),
+    ]
+    expectations += [gx.expectations.ExpectColumnValuesToNotBeNull(column=f"key:{k}") for k in table.key]
+    for check in table.checks:
+        name = f"{check.kind}:{check.field}"
+        if name not in frame.columns:
+            continue
+        if check.required:
+            expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=name))
+        if check.kind in ("timestamp", "epoch_ms", "date"):
+            expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column=name, min_value=EARLIEST, max_value=latest))
+        elif check.kind in ("amount", "int"):
+            expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(column=name, min_value=0))
+        elif check.kind == "currency":
+            import pycountry
+
+            codes = sorted(c.alpha_3 for c in pycountry.currencies)
+            expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(column=name, value_set=codes))
+        elif check.kind in ("country2", "country3"):
+            import pycountry
+
+            attribute = "alpha_2" if check.kind == "country2" else "alpha_3"
+            codes = sorted(getattr(c, attribute) for c in pycountry.countries)
+            expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(column=name, value_set=codes))
+    return expectations
+
+
+def validate_raw_table(con: duckdb.DuckDBPyConnection, table: RawTable, now: dt.datetime | None = None) -> QualityResult:
+    """Run the table's suite: columns and types, keys, amounts >= 0, ISO codes, sane timestamps."""
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations as gx
+
+    now = now or dt.datetime.now(dt.UTC)
+    frame = _quality_frame(con, table)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    batch = (
+        context.data_sources.add_pandas("raw")
+        .add_dataframe_asset(name=table.table)
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name=f"raw_{table.table}")
+    for expectation in _expectations(gx, table, frame, now):
+        suite.add_expectation(expectation)
+    outcome = batch.validate(suite)
+    result = QualityResult(table.table, len(frame), bool(outcome.success))
+    for item in outcome.results:
+        config = item.expectation_config
+        column = config.kwargs.get("column") or ",".join(config.kwargs.get("column_list", []))
+        label = f"{config.type}({column})"
+        result.checked.append(label)
+        if not item.success:
+            sample = item.result.get("partial_unexpected_list", [])[:3]
+            result.failures.append(f"{label}: {item.result.get('unexpected_count')} unexpected, e.g. {sample}")
+    return result

@@ -1,0 +1,89 @@
+"""`retention` command: prepare, validate settings, run the demo pipeline, run for past dates."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from core.settings import PROJECT_ROOT, SettingsError, load_settings
+
+
+def _use_project_instance() -> None:
+    """Dagster keeps run history under DAGSTER_HOME (this folder's dagster.yaml, paths relative to it)."""
+    os.chdir(PROJECT_ROOT)
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"settings OK: {args.settings or os.environ.get('RETENTION_SETTINGS') or 'settings.yaml'}")
+    print(f"  warehouse: {settings.duckdb_path}")
+    modes = {}
+    for name, source in settings.sources.items():
+        if source.enabled:
+            modes.setdefault(source.mode, []).append(name)
+    for mode, names in sorted(modes.items()):
+        print(f"  {mode}: {', '.join(names)}")
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    """Parse the dbt project so the code location has a manifest (done once after install)."""
+    _use_project_instance()
+    from orchestration.defs.dbt import prepare_dbt_manifest
+
+    path = prepare_dbt_manifest()
+    print(f"dbt manifest ready: {path}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a job in this process (fixed costs dominate small runs), recorded in the Dagster instance."""
+    if args.settings:
+        os.environ["RETENTION_SETTINGS"] = str(Path(args.settings).resolve())
+    try:
+        load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    _use_project_instance()
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.summary import print_summary
+
+    started = time.monotonic()
+    job = defs().resolve_job_def(args.job)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    print_summary(result, time.monotonic() - started)
+    return 0 if result.success else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="retention", description=__doc__)
+    parser.add_argument("--settings", help="settings file (default: RETENTION_SETTINGS or ./settings.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("validate", help="validate the settings file without running anything").set_defaults(func=cmd_validate)
+    commands.add_parser("prepare", help="parse the dbt project (manifest for the code location)").set_defaults(func=cmd_prepare)
+    demo = commands.add_parser("demo", help="run the whole nightly pipeline and print where the results are")
+    demo.set_defaults(func=cmd_run, job="nightly_pipeline")
+    run = commands.add_parser("run", help="run a job by name in this process")
+    run.add_argument("job")
+    run.set_defaults(func=cmd_run)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
