@@ -100,6 +100,36 @@ class GenericImportSettings(StrictModel):
         return columns
 
 
+class ChurnSettings(StrictModel):
+    """When a customer counts as churned (F13); no SQL needed to change it."""
+
+    preset_days: Literal[60, 90, 180] = 90  # global inactivity threshold presets
+    threshold_days: int | None = Field(None, ge=7, le=1095)  # overrides preset_days when set
+    category_days: dict[Literal["consumable", "durable"], int] = Field(
+        default_factory=lambda: {"consumable": 90, "durable": 365}
+    )
+    personal_interval_k: float = Field(2.0, gt=1.0, le=10.0)  # churned after k x own typical interval
+    wake_up_days: int = Field(90, ge=7, le=730)
+
+    @property
+    def global_days(self) -> int:
+        return self.threshold_days or self.preset_days
+
+
+class ModelSettings(StrictModel):
+    """Churn model training and its quality gate (F18, F21)."""
+
+    horizon_days: int = Field(90, ge=14, le=365)  # label: no order in the H days after the snapshot
+    snapshot_count: int = Field(6, ge=2, le=36)  # past snapshots for training and backtest
+    snapshot_step_days: int = Field(30, ge=7, le=180)
+    auc_floor: float = Field(0.70, ge=0.5, le=1.0)
+    max_training_rows: int = Field(400_000, ge=1_000)
+
+
+class AnalysisSettings(StrictModel):
+    min_profile_customers: int = Field(30, ge=5)  # minimum support of a churn profile (F16)
+
+
 class Settings(StrictModel):
     project_root: Path = PROJECT_ROOT
     as_of_date: dt.date | None = None  # None: the latest data
@@ -109,6 +139,9 @@ class Settings(StrictModel):
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     demo: DemoSettings = DemoSettings()
     generic_import: GenericImportSettings = GenericImportSettings()
+    churn: ChurnSettings = ChurnSettings()
+    model: ModelSettings = ModelSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
 
     @field_validator("sources")
     @classmethod
@@ -137,6 +170,21 @@ class Settings(StrictModel):
     def duckdb_path(self) -> Path:
         override = os.environ.get("DUCKDB_PATH")
         return Path(override) if override else self.path(self.warehouse.duckdb_path)
+
+    def dbt_vars(self) -> dict:
+        """The settings the dbt models read, passed as `--vars`."""
+        return {
+            "as_of_date": self.as_of_date.isoformat() if self.as_of_date else None,
+            "reporting_currency": self.reporting_currency,
+            "churn_threshold_days": self.churn.global_days,
+            "category_churn_days": dict(self.churn.category_days),
+            "personal_interval_k": self.churn.personal_interval_k,
+            "wake_up_days": self.churn.wake_up_days,
+            "ml_snapshot_count": self.model.snapshot_count,
+            "ml_snapshot_step_days": self.model.snapshot_step_days,
+            "ml_label_horizon_days": self.model.horizon_days,
+            "min_profile_customers": self.analysis.min_profile_customers,
+        }
 
     def landing_dir(self, source: str) -> Path:
         """Where a source's files are read from: the demo folder in demo mode."""

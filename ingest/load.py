@@ -150,7 +150,7 @@ def _stage_json(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path) -> 
     try:
         con.execute(
             f"create or replace temp table _body as select json from read_json_objects({sql_literal(str(path))}, "
-            "format='unstructured', maximum_object_size=2147483647)"
+            f"format='unstructured', maximum_object_size={max(path.stat().st_size + 1024, 16 << 20)})"
         )
     except duckdb.Error as exc:
         raise FileRejected(f"{path}: not readable as JSON ({_first_line(exc)})") from None

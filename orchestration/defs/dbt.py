@@ -1,0 +1,70 @@
+"""The dbt project as Dagster assets: one asset per model, dbt tests as asset checks."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from core.settings import PROJECT_ROOT, Settings
+from orchestration.defs.resources import DUCKDB_POOL, Warehouse
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def prepare_dbt_manifest() -> Path:
+    """Run `dbt parse` so the code location has a manifest (setup runs it once; so does first import)."""
+    dbt_project.preparer.prepare(dbt_project)
+    return dbt_project.manifest_path
+
+
+dbt_project.prepare_if_dev()
+if not dbt_project.manifest_path.exists():
+    prepare_dbt_manifest()
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Groups models by their folder (staging, intermediate, marts)."""
+
+    def get_asset_spec(self, manifest, unique_id, project):
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id, {})
+        fqn = node.get("fqn", [])
+        if node.get("resource_type") in ("model", "seed", "snapshot") and len(fqn) > 2:
+            spec = spec.replace_attributes(group_name=fqn[1])
+        return spec
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """The dbt profile reads these: one warehouse setting feeds every reader and writer."""
+    return {
+        "DUCKDB_PATH": str(settings.duckdb_path),
+        "DUCKDB_MEMORY_LIMIT": settings.warehouse.memory_limit,
+        "DUCKDB_TEMP_DIR": str(settings.path(settings.warehouse.temp_directory)),
+        "DBT_THREADS": str(settings.warehouse.threads),
+    }
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=WarehouseTranslator(),
+    pool=DUCKDB_POOL,
+)
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    """`dbt build` (models and their tests) with the settings passed as dbt vars."""
+    settings = warehouse.load_settings()
+    os.environ.update(dbt_environment(settings))
+    yield from dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context).stream()
+
+
+@dg.definitions
+def dbt_resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    )
