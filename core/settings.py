@@ -130,8 +130,34 @@ class AnalysisSettings(StrictModel):
     min_profile_customers: int = Field(30, ge=5)  # minimum support of a churn profile (F16)
 
 
+class ScheduleSettings(StrictModel):
+    timezone: str = "UTC"
+    nightly_cron: str = "0 3 * * *"
+    weekly_cron: str = "0 7 * * 1"
+    landing_sensor_seconds: int = Field(60, ge=10)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as UTC, Asia/Shanghai, Europe/Berlin") from None
+        return value
+
+    @field_validator("nightly_cron", "weekly_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("expected a 5-field cron expression such as '0 3 * * *'")
+        return value
+
+
 class Settings(StrictModel):
     project_root: Path = PROJECT_ROOT
+    preset: Literal["fast_moving_consumables", "durable_goods", "marketplace_only"] | None = None
     as_of_date: dt.date | None = None  # None: the latest data
     reporting_currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     warehouse: WarehouseSettings = WarehouseSettings()
@@ -142,6 +168,7 @@ class Settings(StrictModel):
     churn: ChurnSettings = ChurnSettings()
     model: ModelSettings = ModelSettings()
     analysis: AnalysisSettings = AnalysisSettings()
+    schedules: ScheduleSettings = ScheduleSettings()
 
     @field_validator("sources")
     @classmethod
@@ -214,6 +241,10 @@ def _format_errors(error: ValidationError) -> list[str]:
     return problems
 
 
+def _drop_none(tree: dict) -> dict:
+    return {k: _drop_none(v) if isinstance(v, dict) else v for k, v in tree.items() if v is not None}
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
     """Read and validate the settings file; raise SettingsError listing every problem."""
     path = Path(path or os.environ.get("RETENTION_SETTINGS") or DEFAULT_SETTINGS_FILE)
@@ -226,6 +257,12 @@ def load_settings(path: Path | str | None = None) -> Settings:
     if not isinstance(raw, dict):
         raise SettingsError(path, ["top level must be a mapping of keys to values"])
     raw.setdefault("project_root", str(path.resolve().parent))
+    from core.presets import PRESETS, merge
+
+    # empty values in the file mean "not set": the default (or the preset) applies
+    raw = _drop_none(raw)
+    if raw.get("preset") in PRESETS:
+        raw = merge(PRESETS[raw["preset"]], raw)
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
