@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -169,6 +169,29 @@ class Settings(StrictModel):
     model: ModelSettings = ModelSettings()
     analysis: AnalysisSettings = AnalysisSettings()
     schedules: ScheduleSettings = ScheduleSettings()
+    api: dict[str, Any] = Field(default_factory=dict)  # ingest.api.ApiSettings fields (no secrets)
+
+    @field_validator("api")
+    @classmethod
+    def _api_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from dataclasses import fields
+
+        from ingest.api.settings import ApiSettings
+
+        known = {f.name for f in fields(ApiSettings)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown api setting(s) {unknown}; known: {sorted(known)}")
+        secrets = sorted(k for k, v in value.items() if not k.endswith("_env") and any(w in k for w in ("token", "secret", "password")))
+        if secrets:
+            raise ValueError(f"secrets do not belong in the settings file: {secrets}; set the environment variables named by *_env")
+        return value
+
+    def api_settings(self):
+        from ingest.api.settings import ApiSettings
+
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in self.api.items()}
+        return ApiSettings(**values)
 
     @field_validator("sources")
     @classmethod

@@ -71,9 +71,10 @@ def ingest_source(con: duckdb.DuckDBPyConnection, settings: Settings, source: st
     landing = settings.landing_dir(source)
     new_cursor = None
     if mode == "api":
-        from ingest.api import fetch, settings_from_environment
+        from ingest.api import fetch
 
-        result = fetch(source, read_cursor(con, source), landing, settings_from_environment())
+        landing_root = settings.path(settings.paths.landing_dir)
+        result = fetch(source, read_cursor(con, source), landing_root, settings.api_settings())
         new_cursor = result.new_cursor
         if not result.complete:
             run.api_error = result.error

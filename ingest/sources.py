@@ -95,6 +95,27 @@ RAW_TABLES: dict[str, RawTable] = {
             ),
         ),
         RawTable(
+            source="amazon",
+            table="amazon_orders",
+            file_format="json",
+            patterns=("api_orders_*.json",),
+            records_path=("payload", "Orders"),
+            columns=(
+                "AmazonOrderId", "SellerOrderId", "PurchaseDate", "LastUpdateDate", "OrderStatus", "FulfillmentChannel",
+                "SalesChannel", "MarketplaceId", "OrderTotal", "BuyerInfo", "ShippingAddress",
+            ),
+            json_columns=("OrderTotal", "BuyerInfo", "ShippingAddress"),
+            key=("AmazonOrderId",),
+            checks=(
+                Check("AmazonOrderId", "text", required=True),
+                Check("PurchaseDate", "timestamp", required=True),
+                Check("LastUpdateDate", "timestamp"),
+                Check("OrderTotal.Amount", "amount", expr=_j("OrderTotal.Amount")),
+                Check("OrderTotal.CurrencyCode", "currency", expr=_j("OrderTotal.CurrencyCode")),
+                Check("ShippingAddress.CountryCode", "country2", expr=_j("ShippingAddress.CountryCode")),
+            ),
+        ),
+        RawTable(
             source="ebay",
             table="ebay_orders",
             file_format="json",

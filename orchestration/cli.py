@@ -12,9 +12,10 @@ from core.settings import PROJECT_ROOT, SettingsError, load_settings
 
 
 def _use_project_instance() -> None:
-    """Dagster keeps run history under DAGSTER_HOME (this folder's dagster.yaml, paths relative to it)."""
-    os.chdir(PROJECT_ROOT)
+    """Dagster keeps run history under DAGSTER_HOME (default: this project, whose dagster.yaml
+    names storage folders relative to it)."""
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    os.chdir(os.environ["DAGSTER_HOME"])
     venv_bin = str(Path(sys.executable).parent)
     if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")

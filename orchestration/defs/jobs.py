@@ -7,3 +7,9 @@ nightly_pipeline = dg.define_asset_job(
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("weekly_report"),
     description="Everything but the weekly stakeholder report.",
 )
+
+ingest_sources = dg.define_asset_job(
+    name="ingest_sources",
+    selection=dg.AssetSelection.groups("ingest"),
+    description="Only the extract and load of every source into the raw schema.",
+)
