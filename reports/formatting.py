@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import yaml
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
@@ -36,7 +37,7 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_catalogue(locale: str) -> dict[str, str]:
     """The flat ``key -> template`` catalogue of one shipped locale."""
     if locale not in SUPPORTED_LOCALES:
@@ -63,9 +64,10 @@ class Formatter:
         self.currency = currency.upper()
         self.tz = ZoneInfo(timezone)
         self._catalogue = load_catalogue(locale)
+        self._babel = Locale.parse(locale)  # parsed once: Babel re-parses locale strings on every call
 
     # -- labels -----------------------------------------------------------------------
-    def t(self, key: str, **params: Any) -> str:
+    def t(self, key: str, /, **params: Any) -> str:
         """The label ``key`` with ``{placeholders}`` filled; a missing key is an error."""
         try:
             template = self._catalogue[key]
@@ -91,34 +93,34 @@ class Formatter:
     def integer(self, value: Any) -> str:
         if is_missing(value):
             return self.na
-        return babel_numbers.format_decimal(round(float(value)), format="#,##0", locale=self.locale)
+        return babel_numbers.format_decimal(round(float(value)), format="#,##0", locale=self._babel)
 
     def number(self, value: Any, digits: int = 1) -> str:
         if is_missing(value):
             return self.na
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return babel_numbers.format_decimal(float(value), format=pattern, locale=self.locale)
+        return babel_numbers.format_decimal(float(value), format=pattern, locale=self._babel)
 
     def percent(self, value: Any, digits: int = 1) -> str:
         """A fraction as a percentage: 0.125 -> 12.5%."""
         if is_missing(value):
             return self.na
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return babel_numbers.format_percent(float(value), format=pattern, locale=self.locale)
+        return babel_numbers.format_percent(float(value), format=pattern, locale=self._babel)
 
     def signed_percent(self, value: Any, digits: int = 1) -> str:
         """A relative change with its sign: -0.182 -> -18.2%, 0.05 -> +5.0%."""
         if is_missing(value):
             return self.na
         body = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return babel_numbers.format_percent(float(value), format=f"+{body};-{body}", locale=self.locale)
+        return babel_numbers.format_percent(float(value), format=f"+{body};-{body}", locale=self._babel)
 
     def points(self, value: Any, digits: int = 1) -> str:
         """A difference of two rates in percentage points: 0.023 -> +2.3 pp."""
         if is_missing(value):
             return self.na
         body = "#,##0" + ("." + "0" * digits if digits else "")
-        number = babel_numbers.format_decimal(float(value) * 100, format=f"+{body};-{body}", locale=self.locale)
+        number = babel_numbers.format_decimal(float(value) * 100, format=f"+{body};-{body}", locale=self._babel)
         return self.t("units.points", value=number)
 
     def ratio(self, value: Any, digits: int = 1) -> str:
@@ -133,11 +135,9 @@ class Formatter:
             return self.na
         code = (currency or self.currency).upper()
         if digits is None:
-            return babel_numbers.format_currency(float(value), code, locale=self.locale)
+            return babel_numbers.format_currency(float(value), code, locale=self._babel)
         pattern = "¤#,##0" + ("." + "0" * digits if digits else "")
-        return babel_numbers.format_currency(
-            float(value), code, format=pattern, locale=self.locale, currency_digits=False
-        )
+        return babel_numbers.format_currency(float(value), code, format=pattern, locale=self._babel, currency_digits=False)
 
     def compact_currency(self, value: Any) -> str:
         """Whole currency units for KPI cards when the amount is large."""
@@ -157,20 +157,25 @@ class Formatter:
     def date(self, value: Any) -> str:
         if is_missing(value):
             return self.na
-        return babel_dates.format_date(pd.Timestamp(value).date(), "medium", locale=self.locale)
+        return babel_dates.format_date(pd.Timestamp(value).date(), "medium", locale=self._babel)
 
     def month(self, value: Any) -> str:
         """A month (Period, date or 'YYYY-MM'): Mar 2026 / 2026年3月."""
         if is_missing(value):
             return self.na
-        return babel_dates.format_skeleton("yMMM", _month_start(value), locale=self.locale)
+        return babel_dates.format_skeleton("yMMM", _month_start(value), locale=self._babel)
 
-    def month_short(self, value: Any, with_year: bool = False) -> str:
-        """Axis label for a month: 'Mar' (or 'Mar 2026' when ``with_year``)."""
+    def month_short(self, value: Any) -> str:
+        """Axis label for a month: 'Mar' / '3月'."""
         if is_missing(value):
             return self.na
-        skeleton = "yMMM" if with_year else "MMM"
-        return babel_dates.format_skeleton(skeleton, _month_start(value), locale=self.locale)
+        return babel_dates.format_skeleton("MMM", _month_start(value), locale=self._babel)
+
+    def year(self, value: Any) -> str:
+        """The year of a date or month: '2026' / '2026年'."""
+        if is_missing(value):
+            return self.na
+        return babel_dates.format_skeleton("y", _month_start(value), locale=self._babel)
 
     def datetime(self, value: Any) -> str:
         if is_missing(value):
@@ -179,7 +184,7 @@ class Formatter:
         if stamp.tzinfo is None:
             stamp = stamp.tz_localize("UTC")
         local = stamp.tz_convert(self.tz).to_pydatetime()
-        text = babel_dates.format_datetime(local, "medium", tzinfo=self.tz, locale=self.locale)
+        text = babel_dates.format_datetime(local, "medium", tzinfo=self.tz, locale=self._babel)
         return f"{text} {self.tz.key}" if self.tz.key != "UTC" else f"{text} UTC"
 
     def date_range(self, start: Any, end: Any) -> str:

@@ -53,9 +53,7 @@ class SegmentFrequencyDropRule(RuleConfig):
         default_factory=lambda: list(DEFAULT_CORE_SEGMENTS),
         description="Segments watched; None watches every segment in the input.",
     )
-    min_active_customers: int = Field(
-        30, ge=0, description="Ignore segments smaller than this (needs active_customers)."
-    )
+    min_active_customers: int = Field(30, ge=0, description="Ignore segments smaller than this (needs active_customers).")
 
     @property
     def effective_seasonal_margin(self) -> float:
@@ -81,9 +79,7 @@ class HighValueNewlyAtRiskRule(RuleConfig):
     """High-value customers that are high risk now and were not on the previous run's list."""
 
     severity: Severity = "critical"
-    min_value: float | None = Field(
-        None, description="Optional extra filter on the list's value column (reporting currency)."
-    )
+    min_value: float | None = Field(None, description="Optional extra filter on the list's value column (reporting currency).")
     min_churn_probability: float | None = Field(None, ge=0, le=1)
     min_count: int = Field(1, ge=1)
     top_customers: int = Field(10, ge=1)
@@ -126,9 +122,7 @@ class AlertSettings(_Model):
     cohort_second_order_low: CohortSecondOrderLowRule = Field(default_factory=CohortSecondOrderLowRule)
     model_quality: ModelQualityRule = Field(default_factory=ModelQualityRule)
     data_source_health: DataSourceHealthRule = Field(default_factory=DataSourceHealthRule)
-    renotify_after_days: float = Field(
-        7, ge=0, description="An unchanged alert is sent again after this many days."
-    )
+    renotify_after_days: float = Field(7, ge=0, description="An unchanged alert is sent again after this many days.")
 
 
 class RenderSettings(_Model):
@@ -156,9 +150,7 @@ class SmtpSettings(_Model):
     password_env: str = "RETENTION_SMTP_PASSWORD"
     timeout_seconds: float = Field(30.0, gt=0)
     ca_file: Path | None = Field(None, description="Extra CA bundle, e.g. for an internal relay.")
-    allow_insecure_auth: bool = Field(
-        False, description="Allow sending credentials without TLS (security='none')."
-    )
+    allow_insecure_auth: bool = Field(False, description="Allow sending credentials without TLS (security='none').")
 
 
 class DeliverySettings(_Model):
