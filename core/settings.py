@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from reports.settings import DeliverySettings, ReportsSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,6 @@ class PathSettings(StrictModel):
     landing_dir: Path = Path("data/landing")
     demo_dir: Path = Path("data/demo")
     exports_dir: Path = Path("data/exports")
-    outbox_dir: Path = Path("data/outbox")
     artifacts_dir: Path = Path("data/artifacts")
     parquet_dir: Path = Path("data/parquet")
 
@@ -170,6 +170,8 @@ class Settings(StrictModel):
     analysis: AnalysisSettings = AnalysisSettings()
     schedules: ScheduleSettings = ScheduleSettings()
     api: dict[str, Any] = Field(default_factory=dict)  # ingest.api.ApiSettings fields (no secrets)
+    reports: ReportsSettings = Field(default_factory=ReportsSettings)
+    ui_url: str = "http://127.0.0.1:3000"  # links to runs in failure emails
 
     @field_validator("api")
     @classmethod
@@ -186,6 +188,11 @@ class Settings(StrictModel):
         if secrets:
             raise ValueError(f"secrets do not belong in the settings file: {secrets}; set the environment variables named by *_env")
         return value
+
+    def delivery(self) -> DeliverySettings:
+        """Delivery settings with the outbox resolved against the project root."""
+        delivery = self.reports.delivery
+        return delivery.model_copy(update={"outbox_dir": self.path(delivery.outbox_dir)})
 
     def api_settings(self):
         from ingest.api.settings import ApiSettings

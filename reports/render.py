@@ -608,3 +608,27 @@ def render_weekly_report(context: WeeklyReportContext, settings: RenderSettings 
         "active_alerts": sort_alerts(context.active_alerts),
     }
     return _render("weekly_report", subject, variables, chart_list, fmt, warnings)
+
+
+@dataclass
+class RunFailureContext:
+    """A failed pipeline run, for the data team."""
+
+    job_name: str
+    run_id: str
+    failed_steps: list[tuple[str, str]]  # (step key, error message)
+    run_url: str
+    failed_at: dt.datetime
+
+
+def render_run_failure(context: RunFailureContext, settings: RenderSettings | None = None) -> RenderedEmail:
+    """The failure notice: which run, which step, the error, and a link to the run."""
+    settings = settings or RenderSettings()
+    fmt = _formatter(settings)
+    subject = fmt.t("failure.subject", shop=settings.shop_name, job=context.job_name)
+    variables = {
+        "shop": settings.shop_name,
+        "generated_at": fmt.datetime(context.failed_at),
+        "failure": context,
+    }
+    return _render("run_failure", subject, variables, [], fmt, [])

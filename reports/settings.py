@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Severity = Literal["info", "warning", "critical"]
 LocaleName = Literal["en", "zh_CN"]
-ReportKind = Literal["alert_digest", "weekly_report"]
+ReportKind = Literal["alert_digest", "weekly_report", "run_failure"]
 
 #: The RFM segments treated as "core" by the frequency-drop rule unless configured.
 DEFAULT_CORE_SEGMENTS = ("Champions", "Loyal", "Potential Loyalist", "Can't Lose Them")
@@ -116,6 +116,7 @@ class DataSourceHealthRule(RuleConfig):
 
 
 class AlertSettings(_Model):
+    send_empty_digest: bool = Field(False, description="Send a digest saying 'no alerts' when nothing fired.")
     segment_frequency_drop: SegmentFrequencyDropRule = Field(default_factory=SegmentFrequencyDropRule)
     churn_rate_spike: ChurnRateSpikeRule = Field(default_factory=ChurnRateSpikeRule)
     high_value_newly_at_risk: HighValueNewlyAtRiskRule = Field(default_factory=HighValueNewlyAtRiskRule)
@@ -161,13 +162,13 @@ class DeliverySettings(_Model):
     from_address: str = "Retention reports <reports@localhost>"
     reply_to: str | None = None
     recipients: dict[ReportKind, list[str]] = Field(
-        default_factory=lambda: {"alert_digest": [], "weekly_report": []},
+        default_factory=lambda: {"alert_digest": [], "weekly_report": [], "run_failure": []},
         description="Default recipients per report kind.",
     )
 
     @model_validator(mode="after")
     def _all_kinds(self) -> DeliverySettings:
-        for kind in ("alert_digest", "weekly_report"):
+        for kind in ("alert_digest", "weekly_report", "run_failure"):
             self.recipients.setdefault(kind, [])
         return self
 

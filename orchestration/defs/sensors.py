@@ -25,3 +25,39 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason(f"no new files in {landing_root} for {', '.join(sources) or 'no files-mode source'}")
     run_key = hashlib.sha256(cursor.encode()).hexdigest()[:16]
     return dg.RunRequest(run_key=run_key, tags={"landing_files": ", ".join(changed)[:1000]})
+
+
+def failed_steps(context: dg.RunFailureSensorContext) -> list[tuple[str, str]]:
+    steps = [
+        (event.step_key or "(run)", event.event_specific_data.error.message.strip()[:4000])
+        for event in context.get_step_failure_events()
+    ]
+    if not steps and context.failure_event.message:
+        steps = [("(run)", context.failure_event.message)]
+    return steps
+
+
+@dg.run_failure_sensor(
+    name="run_failure_email",
+    monitor_all_code_locations=False,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Emails the data team (outbox when no SMTP) with the failed step, the error and a link to the run.",
+)
+def run_failure_email(context: dg.RunFailureSensorContext):
+    import datetime as dt
+
+    from reports.delivery import deliver
+    from reports.render import RunFailureContext, render_run_failure
+
+    settings = load_settings()
+    run = context.dagster_run
+    notice = RunFailureContext(
+        job_name=run.job_name,
+        run_id=run.run_id,
+        failed_steps=failed_steps(context),
+        run_url=f"{settings.ui_url.rstrip('/')}/runs/{run.run_id}",
+        failed_at=dt.datetime.now(dt.UTC),
+    )
+    message = render_run_failure(notice, settings.reports.render)
+    result = deliver(message, None, settings.delivery())
+    context.log.info(f"failure email {result.status}: {result.eml_path}")

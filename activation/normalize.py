@@ -1,0 +1,307 @@
+"""Identifier normalisation and hashing for audience exports.
+
+The rules follow `shared/reference/AUDIENCES.md` (the binding file-format notes):
+
+Meta Custom Audiences (every key SHA-256 hex lowercase except ``extern_id``)
+    email    trim, lowercase
+    phone    digits only with the country code, no '+', no leading zeros. The number is
+             parsed with ``phonenumbers`` using the customer's country as default region,
+             so "020 7031 3000" (GB) and "+44 20 7031 3000" both become "442070313000".
+    fn, ln   lowercase, no punctuation, digits or spaces. Letters outside a-z are *kept*
+             as UTF-8 after NFC composition ("Zoë" -> "zoë", "王" -> "王"): Meta accepts
+             special characters in names, and composing first means "e" + combining
+             diaeresis hashes the same as the precomposed "ë".
+    ct       lowercase, no punctuation, no spaces; accents are folded to a-z ("München" ->
+             "munchen") because Meta matches cities on a-z only; non-Latin letters that
+             cannot be folded are kept rather than dropping the whole city.
+    st       US: two-letter code lowercase (full state names are mapped); elsewhere
+             lowercase without punctuation or spaces.
+    zip      lowercase, no spaces; US: first five digits (left-padded when a leading zero
+             was lost to an integer column).
+    country  ISO 3166-1 alpha-2, lowercase.
+
+Google Customer Match
+    Email, First Name, Last Name: trimmed, lowercased (email without inner spaces), hashed.
+    Phone: E.164 *with* '+' (e.g. "+442070313000"), hashed.
+    Country (alpha-2, upper case) and Zip (US: five digits) are sent unhashed.
+
+An identifier that does not survive normalisation (unparseable phone, malformed email)
+becomes ``None`` so the file gets an empty field, never the hash of garbage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import pandas as pd
+import phonenumbers
+import pycountry
+
+__all__ = [
+    "DEFAULT_RELAY_PATTERNS",
+    "GOOGLE_HEADER",
+    "META_HEADER",
+    "RelayMatcher",
+    "as_bool",
+    "format_phone_international",
+    "google_row",
+    "is_missing",
+    "meta_row",
+    "normalize_city_meta",
+    "normalize_country",
+    "normalize_email",
+    "normalize_name_google",
+    "normalize_name_meta",
+    "normalize_phone_e164",
+    "normalize_phone_meta",
+    "normalize_state_meta",
+    "normalize_zip_google",
+    "normalize_zip_meta",
+    "sha256_hex",
+]
+
+META_HEADER = ["email", "phone", "fn", "ln", "ct", "st", "zip", "country", "extern_id"]
+GOOGLE_HEADER = ["Email", "Phone", "First Name", "Last Name", "Country", "Zip"]
+
+# Marketplace relay (masked) buyer addresses. They forward to the buyer only for
+# order-related mail, and the marketplaces forbid using them for marketing.
+DEFAULT_RELAY_PATTERNS: tuple[str, ...] = (
+    r"@marketplace\.amazon\.[a-z.]+$",  # Amazon, every marketplace TLD
+    r"@relay\.walmart\.com$",  # Walmart Marketplace
+    r"@members\.ebay\.[a-z.]+$",  # eBay masked buyer addresses
+    r"@([a-z0-9-]+\.)*relay\.ebay\.[a-z.]+$",  # eBay relay hosts
+)
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN/NA and blank strings."""
+    if value is None:
+        return True
+    if type(value) is str:  # the common case first: this runs for every CSV field
+        return not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, str):
+        return not value.strip()
+    return value is pd.NA or value is pd.NaT
+
+
+def as_bool(value: object) -> bool:
+    """Strict truthiness for flags: True/1/"true"/"yes"; missing or anything else is False."""
+    if is_missing(value):
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes", "y", "t"}
+    return bool(value)
+
+
+def sha256_hex(value: str | None) -> str | None:
+    """SHA-256 of the UTF-8 bytes, hex lowercase; None stays None."""
+    if value is None:
+        return None
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+class RelayMatcher:
+    """Recognises marketplace relay addresses by regex on the normalised address."""
+
+    def __init__(self, patterns: Iterable[str] = DEFAULT_RELAY_PATTERNS) -> None:
+        self.patterns = tuple(patterns)
+        self._regex = re.compile("|".join(f"(?:{p})" for p in self.patterns))
+
+    def __call__(self, email: object) -> bool:
+        if is_missing(email):
+            return False
+        return bool(self._regex.search(str(email).strip().lower()))
+
+
+def normalize_email(raw: object) -> str | None:
+    """Trim, lowercase, drop inner whitespace; None when it is not an address."""
+    if is_missing(raw):
+        return None
+    email = re.sub(r"\s+", "", str(raw)).lower()
+    return email if _EMAIL_RE.match(email) else None
+
+
+@lru_cache(maxsize=512)
+def normalize_country(raw: object) -> str | None:
+    """ISO 3166-1 alpha-2 upper case (accepts alpha-2, alpha-3 and 'UK'); else None."""
+    if is_missing(raw):
+        return None
+    code = str(raw).strip().upper()
+    if code == "UK":
+        code = "GB"
+    if len(code) == 2:
+        return code if pycountry.countries.get(alpha_2=code) else None
+    if len(code) == 3:
+        country = pycountry.countries.get(alpha_3=code)
+        return country.alpha_2 if country else None
+    return None
+
+
+def _parse_phone(raw: object, country: object) -> phonenumbers.PhoneNumber | None:
+    if is_missing(raw):
+        return None
+    text = str(raw).strip()
+    region = normalize_country(country)
+    if text.startswith("00"):
+        # International prefix used across Europe/Asia: treat like '+'.
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+@lru_cache(maxsize=262_144)
+def normalize_phone_e164(raw: object, country: object = None) -> str | None:
+    """E.164 with '+', e.g. "+442070313000"; None when not a valid number."""
+    number = _parse_phone(raw, country)
+    if number is None:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_phone_meta(raw: object, country: object = None) -> str | None:
+    """Digits with country code, no '+' and no leading zeros, e.g. "442070313000"."""
+    e164 = normalize_phone_e164(raw, country)
+    return e164[1:] if e164 else None
+
+
+def format_phone_international(raw: object, country: object = None) -> str | None:
+    """Human-readable international format for people (CS task lists)."""
+    number = _parse_phone(raw, country)
+    if number is None:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _letters_only(text: str) -> str:
+    # Unicode letters (L*) and combining marks (M*), so scripts that need marks survive.
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in ("L", "M"))
+
+
+def normalize_name_meta(raw: object) -> str | None:
+    """Meta fn/ln: NFC, lowercase, letters only (UTF-8 letters kept)."""
+    if is_missing(raw):
+        return None
+    name = _letters_only(unicodedata.normalize("NFC", str(raw)).lower())
+    return unicodedata.normalize("NFC", name) or None
+
+
+def normalize_name_google(raw: object) -> str | None:
+    """Google First/Last Name: NFC, trimmed, lowercase, inner whitespace collapsed."""
+    if is_missing(raw):
+        return None
+    name = re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(raw)).strip().lower())
+    return name or None
+
+
+def _fold_ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize_city_meta(raw: object) -> str | None:
+    """Meta ct: lowercase, accents folded, no punctuation, digits or spaces."""
+    if is_missing(raw):
+        return None
+    city = _letters_only(_fold_ascii(str(raw).lower()))
+    return unicodedata.normalize("NFC", city) or None
+
+
+@lru_cache(maxsize=1)
+def _us_state_codes() -> dict[str, str]:
+    codes: dict[str, str] = {}
+    for sub in pycountry.subdivisions.get(country_code="US"):
+        short = sub.code.split("-", 1)[1].lower()
+        codes[short] = short
+        codes[re.sub(r"[^a-z]", "", _fold_ascii(sub.name.lower()))] = short
+    return codes
+
+
+def normalize_state_meta(raw: object, country: object = None) -> str | None:
+    """Meta st: US two-letter code lowercase; elsewhere lowercase, letters/digits only."""
+    if is_missing(raw):
+        return None
+    text = str(raw).strip().lower()
+    if normalize_country(country) == "US":
+        key = re.sub(r"[^a-z]", "", _fold_ascii(text))
+        return _us_state_codes().get(key)
+    state = "".join(ch for ch in _fold_ascii(text) if ch.isalnum())
+    return state or None
+
+
+def _us_zip5(text: str) -> str | None:
+    digits = re.match(r"\d+", text.replace(" ", ""))
+    if not digits:
+        return None
+    value = digits.group(0)
+    if len(value) < 5:
+        value = value.zfill(5)  # leading zero lost in an integer column (e.g. 02134)
+    return value[:5]
+
+
+def normalize_zip_meta(raw: object, country: object = None) -> str | None:
+    """Meta zip: lowercase, no spaces; US first five digits."""
+    if is_missing(raw):
+        return None
+    text = str(raw).strip().lower()
+    if normalize_country(country) == "US":
+        return _us_zip5(text)
+    return re.sub(r"\s+", "", text) or None
+
+
+def normalize_zip_google(raw: object, country: object = None) -> str | None:
+    """Google Zip (unhashed): US five digits; elsewhere trimmed with spaces collapsed."""
+    if is_missing(raw):
+        return None
+    text = str(raw).strip()
+    if normalize_country(country) == "US":
+        return _us_zip5(text)
+    return re.sub(r"\s+", " ", text).upper() or None
+
+
+def meta_row(record: dict, *, relay: RelayMatcher) -> dict[str, str]:
+    """One Meta customer-list row (hashed) from a customer record; '' for missing keys."""
+    country = record.get("country")
+    email = normalize_email(record.get("email"))
+    if email is not None and relay(email):
+        email = None
+    values = {
+        "email": sha256_hex(email),
+        "phone": sha256_hex(normalize_phone_meta(record.get("phone"), country)),
+        "fn": sha256_hex(normalize_name_meta(record.get("first_name"))),
+        "ln": sha256_hex(normalize_name_meta(record.get("last_name"))),
+        "ct": sha256_hex(normalize_city_meta(record.get("city"))),
+        "st": sha256_hex(normalize_state_meta(record.get("state"), country)),
+        "zip": sha256_hex(normalize_zip_meta(record.get("zip"), country)),
+        "country": sha256_hex(c.lower() if (c := normalize_country(country)) else None),
+        "extern_id": None if is_missing(record.get("customer_id")) else str(record["customer_id"]),
+    }
+    return {key: value or "" for key, value in values.items()}
+
+
+def google_row(record: dict, *, relay: RelayMatcher) -> dict[str, str]:
+    """One Google Customer Match row; Country and Zip unhashed, '' for missing keys."""
+    country = record.get("country")
+    email = normalize_email(record.get("email"))
+    if email is not None and relay(email):
+        email = None
+    values = {
+        "Email": sha256_hex(email),
+        "Phone": sha256_hex(normalize_phone_e164(record.get("phone"), country)),
+        "First Name": sha256_hex(normalize_name_google(record.get("first_name"))),
+        "Last Name": sha256_hex(normalize_name_google(record.get("last_name"))),
+        "Country": normalize_country(country),
+        "Zip": normalize_zip_google(record.get("zip"), country),
+    }
+    return {key: value or "" for key, value in values.items()}
