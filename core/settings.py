@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from activation.config import ActivationConfig
 from reports.settings import DeliverySettings, ReportsSettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -171,6 +172,7 @@ class Settings(StrictModel):
     schedules: ScheduleSettings = ScheduleSettings()
     api: dict[str, Any] = Field(default_factory=dict)  # ingest.api.ApiSettings fields (no secrets)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
+    activation: ActivationConfig = Field(default_factory=ActivationConfig)
     ui_url: str = "http://127.0.0.1:3000"  # links to runs in failure emails
 
     @field_validator("api")
