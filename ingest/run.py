@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from core.settings import Settings
-from ingest.load import LoadReport, find_files, load_table, read_cursor, save_cursor
+from ingest.load import LoadReport, ensure_meta_tables, ensure_raw_table, find_files, load_table, read_cursor, save_cursor
 from ingest.sources import TABLES_BY_SOURCE
 
 log = logging.getLogger(__name__)
@@ -84,3 +84,10 @@ def ingest_source(con: duckdb.DuckDBPyConnection, settings: Settings, source: st
     if new_cursor and not any(report.rejected for report in run.reports):
         save_cursor(con, source, new_cursor)
     return run
+
+
+def create_empty_tables(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Raw tables of a source that is not in use, so downstream models still build."""
+    ensure_meta_tables(con)
+    for table in TABLES_BY_SOURCE[source]:
+        ensure_raw_table(con, table)

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from core.settings import SOURCES
-from ingest.run import demo_sources, ensure_demo_data, ingest_source
+from ingest.run import create_empty_tables, demo_sources, ensure_demo_data, ingest_source
 from ingest.sources import TABLES_BY_SOURCE
 from orchestration.defs.resources import DUCKDB_POOL, Warehouse
 
@@ -47,6 +47,9 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse):
         settings = warehouse.load_settings()
         if not settings.sources[source].enabled:
+            # an empty table keeps staging and quality checks working for a source not in use
+            with warehouse.connect() as con:
+                create_empty_tables(con, source)
             for table in tables:
                 yield dg.MaterializeResult(asset_key=raw_asset_key(table.table), metadata={"status": "source disabled"})
             return

@@ -13,3 +13,9 @@ ingest_sources = dg.define_asset_job(
     selection=dg.AssetSelection.groups("ingest"),
     description="Only the extract and load of every source into the raw schema.",
 )
+
+weekly_report = dg.define_asset_job(
+    name="weekly_report",
+    selection=dg.AssetSelection.groups("weekly_report"),
+    description="The weekly stakeholder report, from the marts of the last nightly run.",
+)
