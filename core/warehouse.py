@@ -44,3 +44,22 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     so never use `.fetchone()` on a connection that runs more statements afterwards."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def export_schema_to_parquet(con: duckdb.DuckDBPyConnection, schema: str, out_dir) -> dict[str, int]:
+    """Write every table of a schema to <out_dir>/<table>.parquet (temp file, then rename)."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = [row[0] for row in con.execute(
+        "select table_name from duckdb_tables() where schema_name = ? and not starts_with(table_name, '_') order by 1", [schema]
+    ).fetchall()]
+    written = {}
+    for table in tables:
+        target = out / f"{table}.parquet"
+        temp = out / f".{table}.parquet.tmp"
+        con.execute(f"copy (select * from \"{schema}\".\"{table}\") to '{temp}' (format parquet, compression zstd)")
+        temp.replace(target)
+        written[table] = scalar(con, f"select count(*) from \"{schema}\".\"{table}\"")
+    return written

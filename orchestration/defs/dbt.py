@@ -64,7 +64,9 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
 
 
 @dg.definitions
-def dbt_resources() -> dg.Definitions:
+def dbt_definitions() -> dg.Definitions:
+    # a module with a Definitions object contributes only what that object holds
     return dg.Definitions(
+        assets=[warehouse_models],
         resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     )
