@@ -115,11 +115,12 @@ def ensure_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create table if not exists raw._iso_currencies (code varchar)")
     con.execute("create table if not exists raw._iso_countries (alpha_2 varchar, alpha_3 varchar)")
     if scalar(con, "select count(*) from raw._iso_currencies") == 0:
-        con.executemany("insert into raw._iso_currencies values (?)", [(c,) for c in _currency_codes()])
-        con.executemany(
-            "insert into raw._iso_countries values (?, ?)",
-            [(c.alpha_2, c.alpha_3) for c in pycountry.countries],
-        )
+        import pandas as pd
+
+        currencies = pd.DataFrame({"code": list(_currency_codes())})
+        countries = pd.DataFrame([(c.alpha_2, c.alpha_3) for c in pycountry.countries], columns=["alpha_2", "alpha_3"])
+        con.execute("insert into raw._iso_currencies select * from currencies")
+        con.execute("insert into raw._iso_countries select * from countries")
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
@@ -169,15 +170,24 @@ def _stage_json(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path) -> 
         from (select cast({pointer} as json[]) as records from _body)
         """
     )
-    selected = [
-        f"rec->{sql_literal(c)} as {q(c)}" if c in table.json_columns else f"rec->>{sql_literal(c)} as {q(c)}"
-        for c in table.columns
-    ]
+    # one JSON parse per record for all text fields and one for all nested ones (not one per field)
+    text_columns = [c for c in table.columns if c not in table.json_columns]
+    json_columns = [c for c in table.columns if c in table.json_columns]
+    text_paths = "[" + ", ".join(sql_literal(f"$.{c}") for c in text_columns) + "]"
+    json_paths = "[" + ", ".join(sql_literal(f"$.{c}") for c in json_columns) + "]"
+    selected = [f"_text[{i}] as {q(c)}" for i, c in enumerate(text_columns, start=1)]
+    selected += [f"_nested[{i}] as {q(c)}" for i, c in enumerate(json_columns, start=1)]
+    nested = f"json_extract(rec, {json_paths})" if json_columns else "null"
     con.execute(
         f"""
         create or replace temp table _stage as
-        select {', '.join(selected)}, rec, _row_number, md5(rec::varchar) as _record_hash
-        from _records
+        select {', '.join(selected)}, rec, _row_number, _record_hash
+        from (
+            select rec, _row_number, md5(rec::varchar) as _record_hash,
+                json_extract_string(rec, {text_paths}) as _text, {nested} as _nested
+            from _records
+        )
+        order by _row_number
         """
     )
     con.execute("drop table _records")
