@@ -1,0 +1,127 @@
+"""Between the warehouse and `publish`: who is scored, what was published, what it achieved.
+
+Reads the marts and `ml.churn_scores` into the input `publish` expects, and keeps the
+publish history (`activation.publish_history`) and the win-back results
+(`activation.winback_effect`) in the warehouse so reports and analysts can use them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from activation.config import ActivationConfig
+from activation.control import winback_effect
+from activation.exports import PublishResult, publish, read_previous_members
+
+TOP_REASONS = 3
+
+SCORED_CUSTOMERS_SQL = """
+select
+    customers.customer_id,
+    customers.email,
+    customers.phone,
+    customers.first_name,
+    customers.last_name,
+    customers.city,
+    customers.state,
+    customers.zip,
+    customers.country_code as country,
+    rfm.rfm_segment as segment,
+    segments.lifecycle_stage,
+    scores.churn_probability,
+    scores.risk_band,
+    -- value tier from the RFM monetary quintile: 5 = top 20% of spend
+    case when rfm.m_score >= 5 then 'high' when rfm.m_score >= 3 then 'mid' else 'low' end as value_tier,
+    scores.predicted_clv_12m,
+    customers.days_since_last_order,
+    coalesce(intervals.is_frequency_declining, false) as is_frequency_declining,
+    customers.order_count as orders,
+    customers.favourite_category,
+    {reason_columns},
+    customers.email_consent,
+    'unknown' as sms_consent,
+    customers.ads_consent,
+    customers.is_opted_out
+from marts.dim_customers as customers
+inner join ml.churn_scores as scores on scores.customer_id = customers.customer_id
+left join marts.customer_rfm as rfm on rfm.customer_id = customers.customer_id
+left join marts.customer_segments as segments on segments.customer_id = customers.customer_id
+left join marts.customer_purchase_intervals as intervals on intervals.customer_id = customers.customer_id
+order by customers.customer_id
+"""
+
+
+def scored_customers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per scored customer with contacts, consent, segment, risk and up to three reasons."""
+    reason_columns = ", ".join(
+        f"scores.reason_{k}{suffix} as reason_{k}{suffix}" for k in range(1, TOP_REASONS + 1) for suffix in ("", "_cause", "_detail")
+    )
+    frame = con.execute(SCORED_CUSTOMERS_SQL.format(reason_columns=reason_columns)).df()
+    reasons = []
+    for row in frame.itertuples(index=False):
+        items = []
+        for k in range(1, TOP_REASONS + 1):
+            feature = getattr(row, f"reason_{k}")
+            if isinstance(feature, str) and feature:
+                items.append({"feature": feature, "cause": getattr(row, f"reason_{k}_cause"), "detail": getattr(row, f"reason_{k}_detail")})
+        reasons.append(items)
+    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("reason_")])
+    frame["reasons"] = reasons
+    return frame
+
+
+def record_publish(con: duckdb.DuckDBPyConnection, result: PublishResult) -> int:
+    """Keep who was in which audience, with which action, treated or control (one set per date)."""
+    membership = result.membership.copy()
+    con.execute("create schema if not exists activation")
+    con.execute(
+        """
+        create table if not exists activation.publish_history (
+            customer_id varchar, audience varchar, action varchar, action_detail varchar, action_reason varchar,
+            "group" varchar, as_of date, export_dir varchar, model_version varchar, recorded_at timestamptz
+        )
+        """
+    )
+    if membership.empty:
+        return 0
+    membership["as_of"] = pd.to_datetime(membership["as_of"]).dt.date
+    membership["export_dir"] = str(result.export_dir)
+    membership["model_version"] = result.manifest.get("model_version")
+    membership["recorded_at"] = dt.datetime.now(dt.UTC)
+    columns = ["customer_id", "audience", "action", "action_detail", "action_reason", "group", "as_of", "export_dir", "model_version", "recorded_at"]
+    membership = membership[columns]
+    con.execute("begin transaction")
+    con.execute("delete from activation.publish_history where as_of = ?", [membership["as_of"].iloc[0]])
+    con.execute("insert into activation.publish_history select * from membership")
+    con.execute("commit")
+    return len(membership)
+
+
+def publish_audiences(
+    con: duckdb.DuckDBPyConnection,
+    out_root,
+    as_of: dt.date,
+    config: ActivationConfig,
+    model_version: str,
+) -> PublishResult:
+    """Select, suppress and write every audience for `as_of`, then record the publish."""
+    scored = scored_customers(con)
+    previous = read_previous_members(out_root, as_of)
+    result = publish(scored, as_of, out_root, config, model_version=model_version, previous_members=previous)
+    record_publish(con, result)
+    return result
+
+
+def update_winback_effect(con: duckdb.DuckDBPyConnection, as_of: dt.date, window_days: int = 30) -> pd.DataFrame:
+    """Win-back conversion of treated vs control for every publish whose window has closed."""
+    history = con.execute("select * from activation.publish_history").df()
+    orders = con.execute(
+        "select customer_id, ordered_at, order_amount as amount_usd from marts.fct_orders where not is_cancelled"
+    ).df()
+    effect = winback_effect(history, orders, window_days=window_days, as_of=as_of)
+    con.execute("create schema if not exists activation")
+    con.execute("create or replace table activation.winback_effect as select * from effect")
+    return effect
