@@ -159,7 +159,8 @@ def default_audiences() -> list[AudienceDefinition]:
     return [
         AudienceDefinition(
             name="at_risk_high_value",
-            description="High churn risk and high value: every channel plus a CS task.",
+            description="High churn risk and high value, not yet churned: every channel plus a CS task.",
+            lifecycle_stages=["new", "repeat", "loyal", "lapsed"],
             risk_bands=["high"],
             value_tiers=["high"],
             destinations=["email_list", "meta", "google", "cs_tasks"],

@@ -235,7 +235,8 @@ class Settings(StrictModel):
         return {
             "as_of_date": self.as_of_date.isoformat() if self.as_of_date else None,
             "reporting_currency": self.reporting_currency,
-            "churn_threshold_days": self.churn.global_days,
+            "churn_preset": self.churn.preset_days,
+            "churn_threshold_days": self.churn.threshold_days,
             "category_churn_days": dict(self.churn.category_days),
             "personal_interval_k": self.churn.personal_interval_k,
             "wake_up_days": self.churn.wake_up_days,

@@ -40,7 +40,7 @@ def snapshot_customer_states(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> 
         """
         create table if not exists history.customer_states (
             as_of date, customer_id varchar, rfm_segment varchar, risk_band varchar,
-            value_tier varchar, churn_probability double, total_revenue double
+            value_tier varchar, churn_probability double, total_revenue double, is_churned boolean
         )
         """
     )
@@ -51,9 +51,10 @@ def snapshot_customer_states(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> 
         insert into history.customer_states
         select ?, customers.customer_id, rfm.rfm_segment, scores.risk_band,
             case when rfm.m_score >= 5 then 'high' when rfm.m_score >= 3 then 'mid' else 'low' end,
-            scores.churn_probability, customers.total_revenue
+            scores.churn_probability, customers.total_revenue, segments.is_churned
         from marts.dim_customers as customers
         left join marts.customer_rfm as rfm on rfm.customer_id = customers.customer_id
+        left join marts.customer_segments as segments on segments.customer_id = customers.customer_id
         left join ml.churn_scores as scores on scores.customer_id = customers.customer_id
         """,
         [as_of],
@@ -73,7 +74,7 @@ def _previous_as_of(con: duckdb.DuckDBPyConnection, before: dt.date) -> dt.date 
 
 
 def at_risk_high_value(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
-    """High churn risk and top-quintile spend, most valuable first, with reasons and action."""
+    """High churn risk, top-quintile spend and not churned yet, most valuable first, with reasons and action."""
     action = "null"
     joins = ""
     if _table_exists(con, "activation", "publish_history"):
@@ -99,8 +100,9 @@ def at_risk_high_value(con: duckdb.DuckDBPyConnection, limit: int | None = None)
         from ml.churn_scores as scores
         inner join marts.dim_customers as customers on customers.customer_id = scores.customer_id
         inner join marts.customer_rfm as rfm on rfm.customer_id = scores.customer_id
+        inner join marts.customer_segments as segments on segments.customer_id = scores.customer_id
         {joins}
-        where scores.risk_band = 'high' and rfm.m_score >= 5
+        where scores.risk_band = 'high' and rfm.m_score >= 5 and not segments.is_churned
         order by value desc, customers.customer_id
         {f'limit {int(limit)}' if limit else ''}
     """
@@ -129,7 +131,8 @@ def alert_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, audience_paths:
     if previous is not None:
         at_risk_previous = _frame(
             con,
-            "select customer_id from history.customer_states where as_of = ? and risk_band = 'high' and value_tier = 'high'",
+            "select customer_id from history.customer_states "
+            "where as_of = ? and risk_band = 'high' and value_tier = 'high' and not is_churned",
             [previous],
         )
     model_runs = None

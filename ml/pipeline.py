@@ -1,0 +1,139 @@
+"""The two steps the pipeline runs: train + gate + register, then score with the model in charge.
+
+`ml.model_runs` keeps one row per training (gate outcome, AUCs, drift), `ml.churn_scores`
+holds the latest scores and `ml.score_history` a summary per scoring run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ml import registry
+from ml.evaluate import GateResult, quality_gate, score_drift
+from ml.features import load_feature_frame
+from ml.score import score_customers
+from ml.train import TrainConfig, train_and_backtest
+
+MODEL_NAME = "churn_model"
+
+
+@dataclass
+class TrainOutcome:
+    trained: registry.ModelVersion
+    gate: GateResult
+    in_charge: registry.ModelVersion | None  # newest model that passed; None: no good model at all
+    report: dict
+
+    @property
+    def using_previous(self) -> bool:
+        return self.in_charge is not None and self.in_charge.version != self.trained.version
+
+
+@dataclass
+class ScoreOutcome:
+    model_version: str
+    rows: int
+    snapshot_date: dt.date
+    drift: dict | None
+    notes: list[str] = field(default_factory=list)
+    risk_bands: dict[str, int] = field(default_factory=dict)
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists ml")
+    con.execute(
+        """
+        create table if not exists ml.model_runs (
+            model_name varchar, model_version varchar, evaluated_at timestamptz, gate_passed boolean,
+            gate_failures varchar, roc_auc double, recency_roc_auc double, bgnbd_roc_auc double,
+            in_charge_version varchar, score_psi double
+        )
+        """
+    )
+    con.execute(
+        """
+        create table if not exists ml.score_history (
+            model_version varchar, scored_at timestamptz, snapshot_date date, customers bigint,
+            mean_churn_probability double, high_risk bigint, psi double
+        )
+        """
+    )
+
+
+def train_model(
+    con: duckdb.DuckDBPyConnection,
+    models_dir: Path,
+    *,
+    horizon_days: int,
+    max_training_rows: int,
+    auc_floor: float,
+) -> TrainOutcome:
+    """Train on past snapshots, backtest on a later one, gate, and register the version."""
+    frame = load_feature_frame(con)
+    result = train_and_backtest(frame, TrainConfig(horizon_days=horizon_days, max_training_rows=max_training_rows))
+    gate = quality_gate(result.report, auc_floor=auc_floor)
+    trained = registry.save_model(models_dir, result, gate)
+    in_charge = registry.current_model(models_dir)
+    _ensure_tables(con)
+    baselines = result.report.get("baselines", {})
+    con.execute(
+        "insert into ml.model_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, null)",
+        [
+            MODEL_NAME,
+            trained.version,
+            dt.datetime.now(dt.UTC),
+            gate.passed,
+            "; ".join(gate.reasons) or None,
+            result.report.get("model", {}).get("roc_auc"),
+            baselines.get("recency", {}).get("roc_auc"),
+            baselines.get("bgnbd", {}).get("roc_auc"),
+            in_charge.version if in_charge else None,
+        ],
+    )
+    return TrainOutcome(trained, gate, in_charge, result.report)
+
+
+def score_all(con: duckdb.DuckDBPyConnection, models_dir: Path, *, scored_at: dt.datetime | None = None) -> ScoreOutcome:
+    """Score every customer at the scoring snapshot with the newest model that passed the gate."""
+    in_charge = registry.current_model(models_dir)
+    if in_charge is None:
+        raise RuntimeError(f"no model in {models_dir} has passed the quality gate: nothing may be scored")
+    frame = load_feature_frame(con)
+    result = score_customers(in_charge.load(), frame, model_version=in_charge.version, scored_at=scored_at)
+    scores = result.scores
+    _ensure_tables(con)
+    previous = None
+    if con.execute("select count(*) from duckdb_tables() where schema_name = 'ml' and table_name = 'churn_scores'").fetchall()[0][0]:
+        previous = con.execute("select churn_probability from ml.churn_scores").df()["churn_probability"]
+    drift = score_drift(previous, scores["churn_probability"]) if previous is not None and len(previous) else None
+    psi_value = drift.get("psi") if drift else None
+    snapshot = pd.to_datetime(scores["snapshot_date"]).max().date()
+    con.execute("begin transaction")
+    con.execute("create or replace table ml.churn_scores as select * from scores")
+    con.execute(
+        "insert into ml.score_history values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            in_charge.version,
+            scores["scored_at"].iloc[0].to_pydatetime() if len(scores) else dt.datetime.now(dt.UTC),
+            snapshot,
+            len(scores),
+            float(scores["churn_probability"].mean()) if len(scores) else None,
+            int((scores["risk_band"] == "high").sum()),
+            psi_value,
+        ],
+    )
+    con.execute(
+        """
+        update ml.model_runs set score_psi = ?
+        where evaluated_at = (select max(evaluated_at) from ml.model_runs)
+        """,
+        [psi_value],
+    )
+    con.execute("commit")
+    bands = scores["risk_band"].value_counts().to_dict()
+    return ScoreOutcome(in_charge.version, len(scores), snapshot, drift, list(result.notes), {str(k): int(v) for k, v in bands.items()})

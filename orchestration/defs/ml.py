@@ -1,0 +1,81 @@
+"""Churn model assets: train + backtest + gate, then score everyone with the model in charge."""
+
+import dagster as dg
+from dagster_dbt import get_asset_key_for_model
+
+from ml.pipeline import score_all, train_model
+from orchestration.defs.dbt import warehouse_models
+from orchestration.defs.resources import DUCKDB_POOL, Warehouse
+
+FEATURES = get_asset_key_for_model([warehouse_models], "ml_customer_features")
+GATE_CHECK = "quality_gate"
+
+
+@dg.asset(
+    group_name="ml",
+    kinds={"python", "scikitlearn"},
+    deps=[FEATURES],
+    pool=DUCKDB_POOL,
+    check_specs=[dg.AssetCheckSpec(GATE_CHECK, asset="churn_model", blocking=True,
+                                   description="Backtest ROC AUC above the floor and above the recency baseline.")],
+)
+def churn_model(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Trains on past snapshots, backtests on a later unseen one, and registers the version."""
+    settings = warehouse.load_settings()
+    models_dir = settings.path(settings.paths.artifacts_dir) / "models"
+    with warehouse.connect() as con:
+        outcome = train_model(
+            con, models_dir, horizon_days=settings.model.horizon_days,
+            max_training_rows=settings.model.max_training_rows, auc_floor=settings.model.auc_floor,
+        )
+    model, baselines = outcome.report.get("model", {}), outcome.report.get("baselines", {})
+    metadata = {
+        "version": outcome.trained.version,
+        "gate_passed": outcome.gate.passed,
+        "in_charge": outcome.in_charge.version if outcome.in_charge else "none",
+        "roc_auc": model.get("roc_auc"),
+        "pr_auc": model.get("pr_auc"),
+        "brier": model.get("brier"),
+        "top_decile_lift": model.get("lift_top_decile"),
+        "recency_roc_auc": baselines.get("recency", {}).get("roc_auc"),
+        "bgnbd_roc_auc": baselines.get("bgnbd", {}).get("roc_auc"),
+        "artifacts": dg.MetadataValue.path(str(outcome.trained.path)),
+    }
+    yield dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})
+    if outcome.gate.passed:
+        description = "model passed the gate and is in charge"
+    elif outcome.using_previous:
+        description = f"new model failed ({'; '.join(outcome.gate.reasons)}); scoring keeps the previous good model {outcome.in_charge.version}"
+        context.log.warning(description)
+    else:
+        description = f"new model failed ({'; '.join(outcome.gate.reasons)}) and no earlier model passed: nothing is scored"
+    # a failed gate blocks scoring only when there is no earlier good model to fall back to
+    yield dg.AssetCheckResult(
+        check_name=GATE_CHECK,
+        passed=outcome.gate.passed,
+        severity=dg.AssetCheckSeverity.WARN if outcome.gate.passed or outcome.using_previous else dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={"reasons": "; ".join(outcome.gate.reasons) or "none", "in_charge": outcome.in_charge.version if outcome.in_charge else "none"},
+    )
+
+
+@dg.asset(group_name="ml", kinds={"python", "duckdb"}, deps=[churn_model], pool=DUCKDB_POOL)
+def churn_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Churn probability, risk band, P(alive), expected orders, CLV, next order date and reasons per customer."""
+    settings = warehouse.load_settings()
+    with warehouse.connect() as con:
+        outcome = score_all(con, settings.path(settings.paths.artifacts_dir) / "models")
+    for note in outcome.notes:
+        context.log.info(note)
+    drift = outcome.drift or {}
+    return dg.MaterializeResult(
+        metadata={
+            "table": "ml.churn_scores",
+            "rows": outcome.rows,
+            "model_version": outcome.model_version,
+            "snapshot_date": str(outcome.snapshot_date),
+            "score_psi": drift.get("psi") if drift.get("psi") is not None else "no previous run",
+            "drift_level": drift.get("level", "no_previous_run"),
+            **{f"risk_{band}": n for band, n in outcome.risk_bands.items()},
+        }
+    )
