@@ -38,7 +38,7 @@ def alert_digest(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
 
 
 @dg.asset(group_name="weekly_report", kinds={"python", "email"}, deps=[alert_digest], pool=DUCKDB_POOL)
-def weekly_report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def weekly_stakeholder_report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """KPIs, trends, cohorts, segments, churn profiles, at-risk customers and win-back results for stakeholders."""
     settings = warehouse.load_settings()
     with warehouse.connect() as con:

@@ -50,7 +50,7 @@ def test_webserver_serves_the_asset_graph(tmp_path):
         assert nodes, f"webserver did not serve the asset graph; exit code {process.poll()}"
         keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
         groups = {node["groupName"] for node in nodes}
-        assert {"raw/shopify_orders", "fct_orders", "dim_customers", "churn_model", "churn_scores"} <= keys
+        assert {"raw/shopify_orders", "marts/fct_orders", "marts/dim_customers", "churn_model", "churn_scores"} <= keys
         assert {"ingest", "staging", "marts", "ml"} <= groups
         runs = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ runsOrError { ... on Runs { results { runId } } } }"}).json()
         assert runs["data"]["runsOrError"]["results"] == []  # nothing was launched

@@ -1,0 +1,46 @@
+"""The code location loads with every asset, check, job, schedule and sensor."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.definitions import defs
+
+
+def test_definitions_hold_the_whole_pipeline():
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    raw = {"shopify_orders", "amazon_order_items", "amazon_orders", "ebay_orders", "walmart_orders", "meta_ads_insights",
+           "google_ads_campaign_performance", "email_events", "web_events", "support_tickets", "shipments", "returns",
+           "products", "fx_rates", "generic_orders"}
+    assert {f"raw/{table}" for table in raw} <= keys
+    assert {"demo_landing_files", "churn_model", "churn_scores", "audience_exports", "winback_effect", "alert_digest",
+            "weekly_stakeholder_report", "mart_parquet_exports"} <= keys
+    marts = {"fct_orders", "fct_order_lines", "dim_customers", "customer_rfm", "customer_purchase_intervals", "customer_segments",
+             "customer_frequency_patterns", "kpi_daily", "kpi_monthly", "segment_monthly_frequency", "cohort_retention",
+             "cohort_second_order_conversion", "campaign_impact", "churn_by_dimension", "churn_profiles",
+             "churn_systemic_issues", "product_repurchase", "ml_customer_features"}
+    assert {f"marts/{name}" for name in marts} <= keys
+
+    groups = {graph.get(dg.AssetKey.from_user_string(k)).group_name for k in keys}
+    assert {"ingest", "staging", "intermediate", "marts", "ml", "publish", "alerts", "weekly_report", "analyst"} <= groups
+
+    checks = {key.to_user_string() for key in graph.asset_check_keys}
+    assert {f"raw/{table}:great_expectations_suite" for table in raw} <= checks
+    assert "churn_model:quality_gate" in checks
+    assert any(check.startswith("marts/fct_orders:") for check in checks)  # dbt tests appear as asset checks
+
+    jobs = {job.name for job in definitions.resolve_all_job_defs()}
+    assert {"nightly_pipeline", "weekly_report", "ingest_sources"} <= jobs
+    schedules = {s.name: s for s in definitions.resolve_schedule_defs()} if hasattr(definitions, "resolve_schedule_defs") else {
+        s.name: s for s in definitions.schedules}
+    assert schedules["nightly_pipeline_schedule"].cron_schedule == "0 3 * * *"
+    assert schedules["weekly_report_schedule"].job_name == "weekly_report"
+    sensors = {s.name for s in definitions.sensors} if definitions.sensors else set()
+    repo = definitions.get_repository_def()
+    sensors |= {s.name for s in repo.sensor_defs}
+    assert {"landing_folder_sensor", "run_failure_email"} <= sensors
+
+    nightly = definitions.resolve_job_def("nightly_pipeline")
+    assert "weekly_report" not in {node.name for node in nightly.graph.node_defs}

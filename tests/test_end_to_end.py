@@ -1,0 +1,115 @@
+"""The whole demo pipeline through Dagster on small data, then assertions on what it produced."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import json
+import re
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from core.settings import PROJECT_ROOT
+
+CUSTOMERS = 3000
+RELAY = re.compile(r"@(marketplace\.amazon\.|relay\.walmart\.com)", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    config = yaml.safe_load((PROJECT_ROOT / "settings.yaml").read_text())
+    config["demo"]["customers"] = CUSTOMERS
+    config["warehouse"] = {"duckdb_path": str(root / "warehouse.duckdb"), "temp_directory": str(root / "tmp")}
+    config["paths"] = {name: str(root / name) for name in ("landing_dir", "demo_dir", "exports_dir", "artifacts_dir", "parquet_dir")}
+    config["reports"]["delivery"]["outbox_dir"] = str(root / "outbox")
+    settings_file = root / "settings.yaml"
+    settings_file.write_text(yaml.safe_dump(config))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETENTION_SETTINGS", str(settings_file))
+        patch.delenv("DUCKDB_PATH", raising=False)
+        from orchestration.definitions import defs
+
+        definitions = defs()
+        with dg.instance_for_test() as instance:
+            nightly = definitions.resolve_job_def("nightly_pipeline").execute_in_process(instance=instance, raise_on_error=False)
+            weekly = definitions.resolve_job_def("weekly_report").execute_in_process(instance=instance, raise_on_error=False)
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    yield {"root": root, "nightly": nightly, "weekly": weekly, "con": con}
+    con.close()
+
+
+def failures(result) -> list[str]:
+    return [f"{e.step_key}: {e.event_specific_data.error.message[:2000]}" for e in result.all_events if e.is_step_failure]
+
+
+@pytest.mark.xdist_group("e2e")
+def test_nightly_and_weekly_runs_succeed(pipeline):
+    assert pipeline["nightly"].success, failures(pipeline["nightly"])
+    assert pipeline["weekly"].success, failures(pipeline["weekly"])
+    checks = {c.asset_check_key.to_user_string(): c.passed for c in pipeline["nightly"].get_asset_check_evaluations()}
+    assert checks["churn_model:quality_gate"]
+    assert checks["raw/shopify_orders:great_expectations_suite"]
+    assert sum(1 for passed in checks.values() if not passed) == 0
+
+
+@pytest.mark.xdist_group("e2e")
+def test_marts_and_scores_cover_every_customer(pipeline):
+    con = pipeline["con"]
+    truth_orders = pd.read_parquet(pipeline["root"] / "demo_dir" / "truth" / "orders.parquet")
+    orders = con.execute("select count(*) from marts.fct_orders").fetchall()[0][0]
+    assert orders == len(truth_orders)
+    customers = con.execute("select count(*) from marts.dim_customers").fetchall()[0][0]
+    persons = truth_orders["person_id"].nunique()
+    assert 0.97 * persons <= customers <= 1.03 * persons  # identity resolution close to one id per person
+    scores = con.execute("select count(*), count(distinct customer_id), min(churn_probability), max(churn_probability) from ml.churn_scores").fetchall()[0]
+    assert scores[0] == scores[1] == customers and 0 <= scores[2] <= scores[3] <= 1
+    assert con.execute("select count(*) from ml.model_runs where gate_passed").fetchall()[0][0] == 1
+    parquet = pipeline["root"] / "parquet_dir" / "marts" / "dim_customers.parquet"
+    assert len(pd.read_parquet(parquet)) == customers
+
+
+@pytest.mark.xdist_group("e2e")
+def test_audience_files_are_complete_and_private(pipeline):
+    (export,) = [p for p in (pipeline["root"] / "exports_dir").iterdir() if p.is_dir() and not p.name.startswith(".")]
+    manifest = json.loads((export / "manifest.json").read_text())
+    assert manifest["model_version"]
+    files = list(export.rglob("*.csv"))
+    assert any(f.name == "meta.csv" for f in files) and any(f.name == "google.csv" for f in files)
+    opted_out = {r[0] for r in pipeline["con"].execute("select customer_id from marts.dim_customers where is_opted_out").fetchall()}
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert not RELAY.search(text), f"relay address in {path}"
+        rows = list(csv.DictReader(text.splitlines()))
+        if path.name == "meta.csv":
+            assert list(rows[0].keys()) == ["email", "phone", "fn", "ln", "ct", "st", "zip", "country", "extern_id"] if rows else True
+            assert "@" not in text
+            assert not opted_out & {r["extern_id"] for r in rows}
+        if path.name == "google.csv":
+            assert text.splitlines()[0] == "Email,Phone,First Name,Last Name,Country,Zip"
+            assert "@" not in text
+    members = pipeline["con"].execute("select count(*), count(distinct \"group\") from activation.publish_history").fetchall()[0]
+    assert members[0] > 0 and members[1] == 2  # treated and control recorded
+
+
+@pytest.mark.xdist_group("e2e")
+def test_digest_and_weekly_report_are_in_the_outbox(pipeline):
+    pending = pipeline["root"] / "outbox" / "pending"
+    messages = {}
+    for path in pending.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        messages[message["Subject"]] = message
+        assert path.with_suffix(".html").exists()
+    report = next(m for s, m in messages.items() if "report" in s.lower() or "weekly" in s.lower())
+    assert report.get_content_type() == "multipart/alternative"
+    html = report.get_body(("html",)).get_content()
+    for cid in re.findall(r'src="cid:([^"]+)"', html):
+        assert any(part.get("Content-ID", "").strip("<>") == cid for part in report.walk())
+    customers = pipeline["con"].execute("select count(*) from marts.dim_customers").fetchall()[0][0]
+    text = report.get_body(("plain",)).get_content()
+    assert f"{customers:,}" in text
