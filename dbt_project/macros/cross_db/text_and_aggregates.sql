@@ -1,0 +1,139 @@
+{#- Text functions and aggregates whose spelling differs between engines. -#}
+
+{% macro try_cast(expression, data_type) -%}
+    {{ return(adapter.dispatch('try_cast', 'retention')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__try_cast(expression, data_type) -%}
+    try_cast(nullif(trim(cast({{ expression }} as {{ retention.type_text() }})), '') as {{ data_type }})
+{%- endmacro %}
+
+{% macro spark__try_cast(expression, data_type) -%}
+    try_cast(nullif(trim(cast({{ expression }} as string)), '') as {{ data_type }})
+{%- endmacro %}
+
+{#- an amount as text -> decimal with 2 decimals (money) -#}
+{% macro to_amount(expression) -%}
+    cast({{ retention.try_cast(expression, 'decimal(18, 4)') }} as decimal(18, 2))
+{%- endmacro %}
+
+{% macro regexp_replace_all(expression, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'retention')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro spark__regexp_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern | replace("\\", "\\\\") }}', '{{ replacement }}')
+{%- endmacro %}
+
+{% macro regexp_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('regexp_matches', 'retention')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_matches(expression, pattern) -%}
+    regexp_matches({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regexp_matches(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern | replace("\\", "\\\\") }}')
+{%- endmacro %}
+
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'retention')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    quantile_cont({{ expression }}, 0.5)
+{%- endmacro %}
+
+{% macro spark__median(expression) -%}
+    percentile({{ expression }}, 0.5)
+{%- endmacro %}
+
+{#- sorted, distinct, comma-separated list of the values -#}
+{% macro string_agg_distinct(expression, separator=', ') -%}
+    {{ return(adapter.dispatch('string_agg_distinct', 'retention')(expression, separator)) }}
+{%- endmacro %}
+
+{% macro default__string_agg_distinct(expression, separator) -%}
+    string_agg(distinct {{ expression }}, '{{ separator }}' order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__string_agg_distinct(expression, separator) -%}
+    array_join(array_sort(collect_set({{ expression }})), '{{ separator }}')
+{%- endmacro %}
+
+{#- the value of `expression` on the row with the largest `order_by` within the group -#}
+{% macro arg_max(expression, order_by) -%}
+    {{ return(adapter.dispatch('arg_max', 'retention')(expression, order_by)) }}
+{%- endmacro %}
+
+{% macro default__arg_max(expression, order_by) -%}
+    arg_max({{ expression }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__arg_max(expression, order_by) -%}
+    max_by({{ expression }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro arg_min(expression, order_by) -%}
+    {{ return(adapter.dispatch('arg_min', 'retention')(expression, order_by)) }}
+{%- endmacro %}
+
+{% macro default__arg_min(expression, order_by) -%}
+    arg_min({{ expression }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__arg_min(expression, order_by) -%}
+    min_by({{ expression }}, {{ order_by }})
+{%- endmacro %}
+
+{% macro hash_text(expression) -%}
+    {{ return(adapter.dispatch('hash_text', 'retention')(expression)) }}
+{%- endmacro %}
+
+{% macro default__hash_text(expression) -%}
+    md5(cast({{ expression }} as {{ retention.type_text() }}))
+{%- endmacro %}
+
+{% macro spark__hash_text(expression) -%}
+    md5(cast({{ expression }} as string))
+{%- endmacro %}
+
+{#- approximate distinct count (HyperLogLog): fixed memory per group, for wide group-bys -#}
+{% macro approx_distinct_count(expression) -%}
+    {{ return(adapter.dispatch('approx_distinct_count', 'retention')(expression)) }}
+{%- endmacro %}
+
+{% macro default__approx_distinct_count(expression) -%}
+    approx_count_distinct({{ expression }})
+{%- endmacro %}
+
+{#- `with name as {{ materialized() }} (...)`: compute a CTE read by several others once.
+    DuckDB may otherwise inline it into every reader; engines without the hint ignore it. -#}
+{% macro materialized() -%}
+    {{ return(adapter.dispatch('materialized', 'retention')()) }}
+{%- endmacro %}
+
+{% macro default__materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__materialized() -%}
+    materialized
+{%- endmacro %}
+
+{#- the text type in casts: varchar (DuckDB, Postgres, ...) or string (Spark) -#}
+{% macro type_text() -%}
+    {{ return(adapter.dispatch('type_text', 'retention')()) }}
+{%- endmacro %}
+
+{% macro default__type_text() -%}
+    varchar
+{%- endmacro %}
+
+{% macro spark__type_text() -%}
+    string
+{%- endmacro %}

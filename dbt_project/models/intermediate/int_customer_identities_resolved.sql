@@ -1,0 +1,115 @@
+-- Identity resolution (F8): one row per platform account with the person's customer_id.
+-- Accounts are linked when they share a match key; people are the connected components of
+-- that graph, found by label propagation: every account starts with its own id as label,
+-- and each pass gives every key the smallest label of its accounts and every account the
+-- smallest label of its keys. A chain A~B~C converges in two passes; var identity_max_passes
+-- bounds the work (the singular test assert_identity_clusters_converged checks the result).
+-- Only keys shared by two or more accounts take part, so the propagation runs on the few
+-- accounts that are linked at all.
+-- customer_id = 'c_' + md5(smallest account id of the person): it stays the same between
+-- runs unless the person's cluster gains a smaller account or splits.
+
+{%- set passes = var('identity_max_passes') | int %}
+
+with
+
+orders as (
+    select * from {{ ref('int_orders_converted') }}
+),
+
+match_keys as (
+    select * from {{ ref('int_identity_match_keys_extracted') }}
+),
+
+accounts as (
+    select
+        account_id,
+        min(platform) as platform,
+        min(platform_customer_key) as platform_customer_key,
+        count(*) as order_count
+    from orders
+    group by account_id
+),
+
+shared_keys as (
+    -- only keys held by two or more accounts connect anything; the rest (most of them)
+    -- are left out of the propagation, which keeps it small
+    select match_key
+    from match_keys
+    group by match_key
+    having count(*) > 1
+),
+
+edges_0 as (
+    select
+        match_keys.account_id,
+        match_keys.match_key,
+        match_keys.account_id as label
+    from match_keys
+    inner join shared_keys
+        on match_keys.match_key = shared_keys.match_key
+),
+
+{% for pass_number in range(1, passes + 1) %}
+key_labels_{{ pass_number }} as (
+    select
+        account_id,
+        match_key,
+        min(label) over (partition by match_key) as label
+    from edges_{{ pass_number - 1 }}
+),
+
+edges_{{ pass_number }} as (
+    select
+        account_id,
+        match_key,
+        min(label) over (partition by account_id) as label
+    from key_labels_{{ pass_number }}
+),
+
+{% endfor %}
+account_labels as (
+    select
+        account_id,
+        min(label) as label
+    from edges_{{ passes }}
+    group by account_id
+),
+
+key_types as (
+    select
+        account_id,
+        {{ retention.string_agg_distinct('key_type') }} as match_key_types
+    from match_keys
+    group by account_id
+),
+
+labelled as (
+    select
+        accounts.account_id,
+        accounts.platform,
+        accounts.platform_customer_key,
+        accounts.order_count,
+        coalesce(account_labels.label, accounts.account_id) as label,
+        key_types.match_key_types
+    from accounts
+    left join account_labels
+        on accounts.account_id = account_labels.account_id
+    left join key_types
+        on accounts.account_id = key_types.account_id
+),
+
+final as (
+    select
+        account_id,
+        platform,
+        platform_customer_key,
+        'c_' || {{ retention.hash_text('label') }} as customer_id,
+        label as cluster_root_account_id,
+        count(*) over (partition by label) as cluster_account_count,
+        order_count as account_order_count,
+        match_key_types
+    from labelled
+)
+
+select * from final

@@ -1,0 +1,98 @@
+-- One row per order line from every platform (Amazon: per order item; generic import: one
+-- line per order), merchandise value after line discounts, in the order's currency.
+
+with
+
+shopify_lines as (
+    select * from {{ ref('stg_shopify__order_lines') }}
+),
+
+amazon_items as (
+    select * from {{ ref('stg_amazon__order_items') }}
+),
+
+ebay_lines as (
+    select * from {{ ref('stg_ebay__order_lines') }}
+),
+
+walmart_lines as (
+    select * from {{ ref('stg_walmart__order_lines') }}
+),
+
+generic_orders as (
+    select * from {{ ref('stg_generic__orders') }}
+),
+
+unioned as (
+    select
+        'shopify' as platform,
+        order_id as platform_order_id,
+        order_line_id as platform_line_id,
+        sku,
+        product_name,
+        quantity,
+        line_amount,
+        discount_amount
+    from shopify_lines
+    union all
+    select
+        'amazon' as platform,
+        order_id as platform_order_id,
+        sku as platform_line_id,
+        sku,
+        product_name,
+        quantity,
+        cast(item_amount - discount_amount as decimal(18, 2)) as line_amount,
+        discount_amount
+    from amazon_items
+    union all
+    select
+        'ebay' as platform,
+        order_id as platform_order_id,
+        order_line_id as platform_line_id,
+        sku,
+        product_name,
+        quantity,
+        line_amount,
+        cast(0 as decimal(18, 2)) as discount_amount
+    from ebay_lines
+    union all
+    select
+        'walmart' as platform,
+        order_id as platform_order_id,
+        line_number as platform_line_id,
+        sku,
+        product_name,
+        quantity,
+        line_amount,
+        discount_amount
+    from walmart_lines
+    union all
+    select
+        'generic' as platform,
+        order_id as platform_order_id,
+        '1' as platform_line_id,
+        sku,
+        cast(null as {{ retention.type_text() }}) as product_name,
+        quantity,
+        total_amount as line_amount,
+        cast(0 as decimal(18, 2)) as discount_amount
+    from generic_orders
+),
+
+final as (
+    select
+        platform || ':' || platform_order_id || ':' || platform_line_id as order_line_id,
+        platform || ':' || platform_order_id as order_id,
+        platform,
+        platform_order_id,
+        platform_line_id,
+        sku,
+        product_name,
+        quantity,
+        line_amount,
+        discount_amount
+    from unioned
+)
+
+select * from final

@@ -1,0 +1,79 @@
+-- Orders up to the as-of date with money in the reporting currency (daily FX of the order
+-- date, last known rate when the day has none).
+
+with
+
+orders as (
+    select * from {{ ref('int_orders_unioned') }}
+),
+
+fx_rates as (
+    select * from {{ ref('int_fx_rates_filled') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_dates_resolved') }}
+),
+
+in_scope as (
+    select orders.*
+    from orders
+    inner join as_of
+        on orders.ordered_at < as_of.as_of_end_at
+),
+
+converted as (
+    select
+        in_scope.*,
+        cast(in_scope.ordered_at as date) as ordered_date,
+        cast(order_rate.usd_per_unit / reporting_rate.usd_per_unit as decimal(24, 10)) as fx_rate
+    from in_scope
+    left join fx_rates as order_rate
+        on in_scope.currency = order_rate.currency
+        and cast(in_scope.ordered_at as date) = order_rate.rate_date
+    left join fx_rates as reporting_rate
+        on reporting_rate.currency = '{{ var("reporting_currency") }}'
+        and cast(in_scope.ordered_at as date) = reporting_rate.rate_date
+),
+
+final as (
+    select
+        order_id,
+        platform,
+        platform_order_id,
+        account_id,
+        platform_customer_key,
+        email,
+        is_relay_email,
+        phone,
+        phone_e164,
+        first_name,
+        last_name,
+        full_name,
+        name_normalized,
+        city,
+        state,
+        postal_code,
+        postal_code_normalized,
+        country_code,
+        region,
+        ordered_at,
+        ordered_date,
+        updated_at,
+        currency,
+        has_discount,
+        discount_code,
+        is_cancelled,
+        has_refund,
+        email_consent_state,
+        email_consent_updated_at,
+        fx_rate,
+        order_amount as order_amount_local,
+        discount_amount as discount_amount_local,
+        cast(order_amount * fx_rate as decimal(18, 2)) as order_amount,
+        cast(discount_amount * fx_rate as decimal(18, 2)) as discount_amount,
+        cast(shipping_amount * fx_rate as decimal(18, 2)) as shipping_amount
+    from converted
+)
+
+select * from final

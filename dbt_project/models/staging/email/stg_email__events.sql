@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source('email', 'email_events') }}
+),
+
+latest as (
+    select
+        *,
+        {{ retention.latest_version_rank(['event_id']) }} as version_rank
+    from source
+),
+
+renamed as (
+    select
+        trim(event_id) as email_event_id,
+        {{ retention.normalize_email('email') }} as email,
+        lower(trim(event_type)) as event_type,
+        nullif(trim(campaign_id), '') as campaign_id,
+        campaign_name,
+        {{ retention.to_utc_timestamp('occurred_at') }} as occurred_at
+    from latest
+    where version_rank = 1
+)
+
+select * from renamed

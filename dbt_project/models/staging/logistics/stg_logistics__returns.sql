@@ -1,0 +1,29 @@
+with
+
+source as (
+    select * from {{ source('logistics', 'returns') }}
+),
+
+latest as (
+    select
+        *,
+        {{ retention.latest_version_rank(['return_id']) }} as version_rank
+    from source
+),
+
+renamed as (
+    select
+        trim(return_id) as return_id,
+        lower(trim(platform)) as platform,
+        trim(order_id) as platform_order_id,
+        nullif(trim(sku), '') as sku,
+        coalesce({{ retention.try_cast('quantity', 'integer') }}, 1) as quantity,
+        lower(nullif(trim(reason), '')) as return_reason,
+        {{ retention.to_utc_timestamp('requested_at') }} as requested_at,
+        {{ retention.to_amount('refund_amount') }} as refund_amount,
+        upper(nullif(trim(currency), '')) as currency
+    from latest
+    where version_rank = 1
+)
+
+select * from renamed

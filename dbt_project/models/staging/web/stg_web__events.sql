@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source('web', 'web_events') }}
+),
+
+latest as (
+    select
+        *,
+        {{ retention.latest_version_rank(['event_id']) }} as version_rank
+    from source
+),
+
+renamed as (
+    select
+        trim(event_id) as web_event_id,
+        nullif(trim(session_id), '') as session_id,
+        {{ retention.normalize_email('email') }} as email,
+        lower(trim(event_type)) as event_type,
+        nullif(trim(sku), '') as sku,
+        {{ retention.to_utc_timestamp('occurred_at') }} as occurred_at
+    from latest
+    where version_rank = 1
+)
+
+select * from renamed

@@ -1,0 +1,601 @@
+"""Per-customer churn reasons (F20), no Dagster.
+
+How a reason is found: the model's inputs are grouped into *reason groups* (features that
+describe one thing, e.g. the last delivery's duration and its "over 20 days" flag). For
+each group, every customer's values are replaced by a *healthy reference* (the training
+median among customers who did not churn; the most common level for categories) and the
+whole matrix is re-scored: one batch prediction per group. Only values on the *risky side*
+of the reference are replaced (`risk_directions`, asked of the model: e.g. a delivery
+longer than the healthy median, not a shorter one), so a reason always points at something worse than healthy. The drop in predicted churn
+probability is that group's contribution for that customer. The (up to) three largest
+positive contributions are the customer's reasons (causes of at least 2 points before
+lifecycle, see `top_reasons`), each with its cause category and a
+human-readable detail built from the customer's own values.
+
+Missing values are left missing (a customer without delivery data gets no delivery
+reason). Contributions are measured on the uncalibrated model probability: isotonic
+calibration is a step function and would flatten small differences; the ranking is the
+same wherever calibration is strictly increasing.
+
+Feature -> cause map (`FEATURE_CAUSES`, derived from `REASON_GROUPS`):
+
+| cause | reason groups (features) |
+|---|---|
+| price | discount_dependence (full price after discounts, discount share, last order had a discount) |
+| logistics | slow_delivery (last delivery days, over-N-days flag); region |
+| product_quality | returns (returned last order, returns count) |
+| service | complaints (open unresolved complaints, tickets) |
+| engagement | email_engagement (sends/opens/clicks last N days vs the N before, trends, unsubscribed); web_activity (sessions, add-to-cart, abandoned carts) |
+| lifecycle | inactivity (recency, gap ratio, recent order counts, BTYD P(alive) and expected orders); purchase_history (frequency, tenure, monetary, AOV, intervals, platforms); category |
+
+A feature in no group gets its cause from its name (`cause_for_feature`) and a group of
+its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ml.features import FeatureSpec
+
+CAUSES = ("price", "logistics", "product_quality", "service", "engagement", "lifecycle")
+TOP_K = 3
+# Contributions below this (probability points) are noise, not reasons.
+MIN_IMPACT = 0.005
+# A cause (price, logistics, ...) with at least this contribution ranks before lifecycle.
+CAUSE_PRIORITY_IMPACT = 0.02
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    name: str
+    cause: str
+    columns: tuple[str, ...]  # features perturbed together (the ones the model uses)
+    patterns: tuple[str, ...] = ()  # further features by name pattern (configurable windows)
+    state: bool = False  # describes how long the customer has been silent (see module docstring)
+    priority: bool = True  # an actionable cause that ranks before lifecycle (see top_reasons)
+
+    def matches(self, column: str) -> bool:
+        return column in self.columns or any(re.match(p, column) for p in self.patterns)
+
+
+REASON_GROUPS: tuple[ReasonGroup, ...] = (
+    ReasonGroup("slow_delivery", "logistics", ("last_delivery_days",), (r"^last_delivery_over_\d+d$",)),
+    # where the customer lives is context, not something to fix: ranked with lifecycle
+    ReasonGroup("region", "logistics", ("region",), priority=False),
+    ReasonGroup("discount_dependence", "price", ("full_price_after_discounts", "discount_share", "last_order_had_discount")),
+    ReasonGroup("returns", "product_quality", ("returned_last_order", "returns_count")),
+    ReasonGroup("complaints", "service", ("open_complaints", "ticket_count")),
+    ReasonGroup(
+        "email_engagement",
+        "engagement",
+        ("email_open_trend", "email_engagement_trend", "is_unsubscribed"),
+        (r"^email_(sends|opens|clicks)_(last|prior)_\d+d$",),
+    ),
+    ReasonGroup("web_activity", "engagement", ("web_sessions_last_30d", "add_to_cart_last_30d", "abandoned_carts")),
+    ReasonGroup(
+        "inactivity",
+        "lifecycle",
+        (
+            "recency_days",
+            "gap_ratio",
+            "orders_last_90d",
+            "orders_last_180d",
+            "orders_last_365d",
+            "recency_btyd",
+            "btyd_p_alive",
+            "btyd_p_alive_adjusted",
+            "btyd_expected_orders_horizon",
+            "btyd_expected_orders_365d",
+        ),
+        state=True,
+    ),
+    ReasonGroup(
+        "purchase_history",
+        "lifecycle",
+        (
+            "frequency",
+            "frequency_btyd",
+            "t_btyd",
+            "tenure_days",
+            "monetary",
+            "monetary_btyd",
+            "average_order_value",
+            "mean_interval_days",
+            "median_interval_days",
+            "platform_count",
+        ),
+    ),
+    ReasonGroup("category", "lifecycle", ("dominant_category_type",)),
+)
+
+FEATURE_CAUSES: dict[str, str] = {col: group.cause for group in REASON_GROUPS for col in group.columns}
+
+_CAUSE_PATTERNS = (
+    ("logistics", r"deliver|ship|transit|carrier|region|country"),
+    ("price", r"discount|coupon|promo|price"),
+    ("product_quality", r"return|refund|quality|defect"),
+    ("service", r"complain|ticket|support|service"),
+    ("engagement", r"email|unsubscri|open|click|web|session|cart|view|sms"),
+)
+
+
+def cause_for_feature(name: str) -> str:
+    """The cause category of a feature: the documented map, else by name, else lifecycle."""
+    for group in REASON_GROUPS:
+        if group.matches(name):
+            return group.cause
+    for cause, pattern in _CAUSE_PATTERNS:
+        if re.search(pattern, name):
+            return cause
+    return "lifecycle"
+
+
+def resolve_groups(spec: FeatureSpec) -> list[ReasonGroup]:
+    """The reason groups over the model's actual features (empty groups dropped)."""
+    groups: list[ReasonGroup] = []
+    seen: set[str] = set()
+    for group in REASON_GROUPS:
+        cols = tuple(c for c in spec.columns if group.matches(c) and c not in seen)
+        if cols:
+            groups.append(ReasonGroup(group.name, group.cause, cols, state=group.state, priority=group.priority))
+            seen.update(cols)
+    for col in spec.columns:
+        if col not in seen:
+            groups.append(ReasonGroup(col, cause_for_feature(col), (col,)))
+    return groups
+
+
+def healthy_reference(matrix: pd.DataFrame, labels, spec: FeatureSpec) -> dict[str, object]:
+    """Per feature: the median among non-churners (most common level for categoricals).
+
+    Falls back to all rows when no non-churner is present.
+    """
+    y = np.asarray(labels, dtype=float)
+    healthy = matrix[y == 0] if np.any(y == 0) else matrix
+    ref: dict[str, object] = {}
+    for col in spec.numeric:
+        values = pd.to_numeric(healthy[col], errors="coerce")
+        med = values.median()
+        ref[col] = float(med) if pd.notna(med) else None
+    for col in spec.categorical:
+        counts = healthy[col].value_counts(dropna=True)
+        ref[col] = str(counts.index[0]) if len(counts) and counts.iloc[0] > 0 else None
+    return ref
+
+
+def risk_directions(
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    matrix: pd.DataFrame,
+    spec: FeatureSpec,
+    reference: dict[str, object],
+    sample_rows: int = 2000,
+    seed: int = 0,
+    min_effect: float = 1e-4,
+) -> dict:
+    """Which side of the healthy reference is the risky one, according to the model.
+
+    Partial dependence on a sample of training rows: numeric features get +1 when setting
+    every sampled row to the feature's 90th percentile raises the mean predicted churn
+    probability over setting it to the 10th percentile, -1 when it lowers it, 0 when
+    neither (then either side may be a reason). Categorical features get the list of levels
+    whose mean prediction exceeds the reference level's. Asking the model rather than the
+    raw label keeps confounded features right (discount seekers are mostly repeat buyers,
+    who churn less overall, yet paying full price raises *their* risk). A customer's value
+    only counts as a reason when it is on the risky side, so a short delivery is never
+    blamed for churn.
+    """
+    n = len(matrix)
+    rng = np.random.default_rng(seed)
+    sample = matrix.iloc[np.sort(rng.choice(n, size=min(n, sample_rows), replace=False))] if n else matrix
+    out: dict[str, object] = {}
+    for col in spec.numeric:
+        values = pd.to_numeric(matrix[col], errors="coerce").dropna()
+        if values.empty:
+            out[col] = 0
+            continue
+        lo, hi = np.quantile(values, [0.1, 0.9])
+        if lo == hi:
+            lo, hi = float(values.min()), float(values.max())
+        if lo == hi:
+            out[col] = 0
+            continue
+        dtype = sample[col].dtype
+        p_lo = predict(sample.assign(**{col: np.full(len(sample), lo, dtype=dtype)})).mean()
+        p_hi = predict(sample.assign(**{col: np.full(len(sample), hi, dtype=dtype)})).mean()
+        effect = p_hi - p_lo
+        out[col] = 0 if abs(effect) < min_effect else int(np.sign(effect))
+    for col in spec.categorical:
+        levels = list(sample[col].cat.categories)
+        ref = reference.get(col)
+        if ref not in levels:
+            out[col] = []
+            continue
+        means = {}
+        for level in levels:
+            forced = pd.Categorical(np.full(len(sample), level, dtype=object), dtype=sample[col].dtype)
+            means[level] = predict(sample.assign(**{col: forced})).mean()
+        out[col] = [str(level) for level in levels if means[level] > means[ref] + min_effect]
+    return out
+
+
+def _replace(
+    matrix: pd.DataFrame, cols: tuple[str, ...], reference: dict[str, object], directions: dict | None = None
+) -> tuple[np.ndarray, pd.DataFrame] | None:
+    """(rows that change, those rows with the group ``cols`` set to healthy values), or None.
+
+    A row changes when any of its values is on that feature's risky side (features the
+    model is indifferent to, direction 0, only count when no feature of the group has a
+    direction). The whole group is then set to the reference values together, so the
+    model never sees an impossible mix (a returned last order with no returns on record);
+    missing values stay missing.
+    """
+    directions = directions or {}
+    usable = [c for c in cols if reference.get(c) is not None]
+    directed = [c for c in usable if directions.get(c) not in (0, None)]
+    triggers = directed or usable
+    changed = np.zeros(len(matrix), dtype=bool)
+    for col in triggers:
+        value = reference[col]
+        current = matrix[col]
+        if isinstance(current.dtype, pd.CategoricalDtype):
+            if value not in current.cat.categories:
+                continue
+            mask = current.notna().to_numpy() & (current != value).to_numpy()
+            risky = directions.get(col)
+            if isinstance(risky, list):
+                mask &= current.isin(risky).to_numpy()
+        else:
+            arr = current.to_numpy()
+            ref = np.asarray(value, dtype=arr.dtype)
+            direction = directions.get(col, 0)
+            if direction > 0:
+                mask = arr > ref
+            elif direction < 0:
+                mask = arr < ref
+            else:
+                mask = ~np.isnan(arr) & (arr != ref)
+        changed |= mask
+    if not changed.any():
+        return None
+    rows = np.flatnonzero(changed)
+    sub = matrix.iloc[rows]
+    updates = {}
+    for col in usable:
+        current = sub[col]
+        value = reference[col]
+        if isinstance(current.dtype, pd.CategoricalDtype):
+            if value in current.cat.categories:
+                updates[col] = current.where(current.isna(), value)
+        else:
+            arr = current.to_numpy()
+            updates[col] = np.where(np.isnan(arr), arr, np.asarray(value, dtype=arr.dtype))
+    return rows, sub.assign(**updates)
+
+
+def _apply(matrix: pd.DataFrame, rows: np.ndarray, sub: pd.DataFrame) -> pd.DataFrame:
+    """``matrix`` with ``rows`` (positions) taken from ``sub`` (same columns)."""
+    updates = {}
+    for col in sub.columns:
+        current = matrix[col]
+        if isinstance(current.dtype, pd.CategoricalDtype):
+            codes = current.cat.codes.to_numpy().copy()
+            codes[rows] = sub[col].cat.codes.to_numpy()
+            updates[col] = pd.Categorical.from_codes(codes, dtype=current.dtype)
+        else:
+            arr = current.to_numpy().copy()
+            arr[rows] = sub[col].to_numpy()
+            updates[col] = arr
+    return matrix.assign(**updates)
+
+
+def contributions(
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    matrix: pd.DataFrame,
+    reference: dict[str, object],
+    groups: list[ReasonGroup],
+    base: np.ndarray | None = None,
+    directions: dict | None = None,
+) -> np.ndarray:
+    """(rows x groups) drop in predicted probability when a group is set to healthy values.
+
+    Lifecycle groups are measured on the customer as is. Cause groups are measured in the
+    *active context*: with the state group (time since the last order) already set to
+    healthy values, so that a long silence, which pushes the probability towards 1
+    whatever else is true, does not hide what drove the customer away. Only the rows
+    whose values change are re-scored (a row already healthy in a group contributes 0),
+    which keeps a million customers fast.
+    """
+    base = predict(matrix) if base is None else np.asarray(base, dtype=float)
+    out = np.zeros((len(matrix), len(groups)), dtype=np.float32)
+    state_cols = tuple(c for g in groups if g.state for c in g.columns)
+    context, context_p = matrix, base
+    if state_cols:
+        replaced = _replace(matrix, state_cols, reference, directions)
+        if replaced is not None:
+            rows, sub = replaced
+            context = _apply(matrix, rows, sub)
+            context_p = base.copy()
+            context_p[rows] = predict(sub)
+    for j, group in enumerate(groups):
+        in_context = group.cause != "lifecycle"
+        m, p = (context, context_p) if in_context else (matrix, base)
+        replaced = _replace(m, group.columns, reference, directions)
+        if replaced is None:
+            continue
+        rows, perturbed = replaced
+        out[rows, j] = p[rows] - predict(perturbed)
+    return out
+
+
+def top_reasons(
+    contrib: np.ndarray,
+    groups: list[ReasonGroup],
+    top_k: int = TOP_K,
+    min_impact: float = MIN_IMPACT,
+    causes_first: bool = True,
+    cause_priority_impact: float = CAUSE_PRIORITY_IMPACT,
+):
+    """Indices (rows x top_k, -1 = none) and impacts of the largest positive contributions.
+
+    With ``causes_first``, every actionable cause group (price, delivery, returns,
+    complaints, engagement; not region) contributing at least ``cause_priority_impact``
+    ranks before the other groups: the time since the last order is the symptom, a cause is what the seller can
+    act on. Within each tier (and for weaker causes) the larger contribution comes first.
+    """
+    n, g = contrib.shape
+    k = min(top_k, g)
+    if g == 0 or n == 0:
+        return np.full((n, top_k), -1), np.full((n, top_k), np.nan)
+    key = contrib.astype(float)
+    if causes_first:
+        is_cause = np.array([grp.cause != "lifecycle" and grp.priority for grp in groups])
+        key = key + np.where(is_cause[None, :] & (contrib >= max(min_impact, cause_priority_impact)), 10.0, 0.0)
+    part = np.argpartition(-key, k - 1, axis=1)[:, :k] if g > k else np.tile(np.arange(g), (n, 1))
+    order = np.argsort(-np.take_along_axis(key, part, axis=1), axis=1, kind="stable")
+    idx = np.take_along_axis(part, order, axis=1)
+    vals = np.take_along_axis(contrib, idx, axis=1).astype(float)
+    keep = vals >= min_impact
+    idx = np.where(keep, idx, -1)
+    vals = np.where(keep, vals, np.nan)
+    # keep the kept reasons left-aligned (a dropped middle reason must not leave a gap)
+    shift = np.argsort(~keep, axis=1, kind="stable")
+    idx = np.take_along_axis(idx, shift, axis=1)
+    vals = np.take_along_axis(vals, shift, axis=1)
+    if k < top_k:
+        idx = np.hstack([idx, np.full((n, top_k - k), -1)])
+        vals = np.hstack([vals, np.full((n, top_k - k), np.nan)])
+    return idx, vals
+
+
+# ---------------------------------------------------------------------------------------
+# Detail strings
+# ---------------------------------------------------------------------------------------
+
+
+def _col(frame: pd.DataFrame, *names: str) -> pd.Series | None:
+    for name in names:
+        if name in frame.columns and frame[name].notna().any():
+            return pd.to_numeric(frame[name], errors="coerce") if name != "region" else frame[name]
+    return None
+
+
+def _int_str(values: pd.Series) -> pd.Series:
+    return values.round().astype("Int64").astype("string").fillna("?")
+
+
+def _flag(values: pd.Series | None, index) -> pd.Series:
+    if values is None:
+        return pd.Series(False, index=index)
+    return values.fillna(0).astype(float) > 0
+
+
+def _plural(n: pd.Series, word: str) -> pd.Series:
+    return _int_str(n) + " " + word + np.where(n.round() == 1, "", "s")
+
+
+def _detail_slow_delivery(f: pd.DataFrame) -> pd.Series:
+    days = _col(f, "last_delivery_days")
+    if days is not None:
+        text = "last delivery took " + _int_str(days) + " days"
+        return text.where(days.notna(), "last delivery was late")
+    return pd.Series("last delivery took too long", index=f.index)
+
+
+def _detail_region(f: pd.DataFrame) -> pd.Series:
+    region = f["region"].astype("string").fillna("unknown") if "region" in f.columns else pd.Series("unknown", index=f.index)
+    return "customers in " + region + " churn more often"
+
+
+def _detail_discount(f: pd.DataFrame) -> pd.Series:
+    share = _col(f, "discount_share")
+    last = _flag(_col(f, "last_order_had_discount"), f.index)
+    share_text = (
+        (share.clip(0, 1) * 100).round().astype("Int64").astype("string").fillna("?") + "% of orders used a discount"
+        if share is not None
+        else pd.Series("buys mostly with discounts", index=f.index)
+    )
+    text = pd.Series(np.where(last, "last order used a discount; " + share_text, share_text), index=f.index)
+    full_price = _col(f, "full_price_after_discounts")
+    if full_price is not None:
+        pct = (full_price.clip(0, 1) * 100).round().astype("Int64").astype("string").fillna("?")
+        seeker = "paid full price on the last order after " + pct + "% of earlier orders had a discount"
+        text = pd.Series(np.where(full_price.fillna(0) > 0, seeker, text), index=f.index)
+    return text
+
+
+def _detail_returns(f: pd.DataFrame) -> pd.Series:
+    returned = _flag(_col(f, "returned_last_order"), f.index)
+    count = _col(f, "returns_count")
+    if count is None:
+        return pd.Series(np.where(returned, "returned the last order", "has returned orders"), index=f.index)
+    count_text = _plural(count.fillna(0), "return")
+    return pd.Series(np.where(returned, "returned the last order (" + count_text + " in total)", count_text), index=f.index)
+
+
+def _detail_complaints(f: pd.DataFrame) -> pd.Series:
+    open_ = _col(f, "open_complaints")
+    tickets = _col(f, "ticket_count")
+    tickets_text = (
+        _plural(tickets.fillna(0), "support ticket") if tickets is not None else pd.Series("support tickets", index=f.index)
+    )
+    if open_ is None:
+        return tickets_text
+    open_text = _plural(open_.fillna(0), "unresolved complaint") + " open"
+    return pd.Series(np.where(open_.fillna(0) > 0, open_text, tickets_text), index=f.index)
+
+
+def _detail_email(f: pd.DataFrame) -> pd.Series:
+    unsub = _flag(_col(f, "is_unsubscribed"), f.index)
+    recent_name = next((c for c in f.columns if re.match(r"^email_opens_last_\d+d$", c)), None)
+    days = recent_name.split("_")[-1][:-1] if recent_name else "60"
+    recent = _col(f, recent_name) if recent_name else None
+    prior = _col(f, f"email_opens_prior_{days}d")
+    if recent is not None and prior is not None:
+        r, p = recent.fillna(0), prior.fillna(0)
+        text = pd.Series(
+            np.where(
+                r < p,
+                "email opens fell from " + _int_str(p) + " to " + _int_str(r) + f" (last {days} days vs the {days} before)",
+                _plural(r, "email open") + f" in the last {days} days",
+            ),
+            index=f.index,
+        )
+    elif recent is not None:
+        text = _plural(recent.fillna(0), "email open") + f" in the last {days} days"
+    else:
+        trend = f["email_engagement_trend"].astype("string") if "email_engagement_trend" in f.columns else None
+        text = (
+            "email engagement " + trend.fillna("unknown")
+            if trend is not None
+            else pd.Series("email engagement is declining", index=f.index)
+        )
+    return pd.Series(np.where(unsub, "unsubscribed from email", text), index=f.index)
+
+
+def _detail_web(f: pd.DataFrame) -> pd.Series:
+    carts = _col(f, "abandoned_carts")
+    sessions = _col(f, "web_sessions_last_30d")
+    sessions_text = (
+        _plural(sessions.fillna(0), "web session") + " in the last 30 days"
+        if sessions is not None
+        else pd.Series("little web activity", index=f.index)
+    )
+    if carts is None:
+        return sessions_text
+    return pd.Series(np.where(carts.fillna(0) > 0, _plural(carts.fillna(0), "abandoned cart"), sessions_text), index=f.index)
+
+
+def _detail_inactivity(f: pd.DataFrame) -> pd.Series:
+    recency = _col(f, "recency_days")
+    if recency is None and "t_btyd" in f.columns and "recency_btyd" in f.columns:
+        recency = pd.to_numeric(f["t_btyd"], errors="coerce") - pd.to_numeric(f["recency_btyd"], errors="coerce")
+    if recency is None:
+        return pd.Series("purchase activity has slowed", index=f.index)
+    text = "no order for " + _int_str(recency) + " days"
+    typical = _col(f, "median_interval_days", "mean_interval_days")
+    if typical is not None:
+        text = pd.Series(np.where(typical.notna(), text + " (usually every " + _int_str(typical) + " days)", text), index=f.index)
+    return text
+
+
+def _detail_history(f: pd.DataFrame) -> pd.Series:
+    orders = _col(f, "frequency")
+    if orders is None and "frequency_btyd" in f.columns:
+        orders = pd.to_numeric(f["frequency_btyd"], errors="coerce") + 1
+    if orders is None:
+        return pd.Series("short purchase history", index=f.index)
+    tenure = _col(f, "tenure_days", "t_btyd")
+    one_time = "one-time buyer" + (" (first order " + _int_str(tenure) + " days ago)" if tenure is not None else "")
+    many = _plural(orders.fillna(0), "order") + (" in " + _int_str(tenure) + " days" if tenure is not None else "")
+    return pd.Series(np.where(orders.fillna(0) <= 1, one_time, many), index=f.index)
+
+
+def _detail_category(f: pd.DataFrame) -> pd.Series:
+    cat = f["dominant_category_type"].astype("string").fillna("unknown") if "dominant_category_type" in f.columns else None
+    if cat is None:
+        return pd.Series("category mix", index=f.index)
+    return "mostly buys " + cat + " products"
+
+
+_DETAILS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "slow_delivery": _detail_slow_delivery,
+    "region": _detail_region,
+    "discount_dependence": _detail_discount,
+    "returns": _detail_returns,
+    "complaints": _detail_complaints,
+    "email_engagement": _detail_email,
+    "web_activity": _detail_web,
+    "inactivity": _detail_inactivity,
+    "purchase_history": _detail_history,
+    "category": _detail_category,
+}
+
+
+def detail(group: ReasonGroup, frame: pd.DataFrame) -> pd.Series:
+    """Human-readable detail for ``group`` from each row's own values."""
+    fn = _DETAILS.get(group.name)
+    if fn is not None:
+        return fn(frame).astype("string")
+    col = group.columns[0]
+    values = frame[col].astype("string").fillna("missing") if col in frame.columns else pd.Series("?", index=frame.index)
+    return (col.replace("_", " ") + " = " + values).astype("string")
+
+
+def reason_columns(
+    frame: pd.DataFrame,
+    idx: np.ndarray,
+    impacts: np.ndarray,
+    groups: list[ReasonGroup],
+    top_k: int = TOP_K,
+) -> pd.DataFrame:
+    """reason_<k>, reason_<k>_cause, reason_<k>_detail, reason_<k>_impact for k = 1..top_k.
+
+    Details are built only for the rows where a group is among their reasons.
+    """
+    n = len(frame)
+    out: dict[str, object] = {}
+    names = np.array([g.name for g in groups] + [None], dtype=object)
+    causes = np.array([g.cause for g in groups] + [None], dtype=object)
+    positional = frame.reset_index(drop=True)
+    for k in range(top_k):
+        col_idx = idx[:, k] if idx.shape[1] > k else np.full(n, -1)
+        out[f"reason_{k + 1}"] = names[col_idx]  # -1 picks the trailing None
+        out[f"reason_{k + 1}_cause"] = causes[col_idx]
+        details = np.full(n, None, dtype=object)
+        for j, group in enumerate(groups):
+            rows = np.flatnonzero(col_idx == j)
+            if len(rows):
+                details[rows] = detail(group, positional.iloc[rows]).to_numpy(dtype=object, na_value=None)
+        out[f"reason_{k + 1}_detail"] = details
+        out[f"reason_{k + 1}_impact"] = impacts[:, k] if impacts.shape[1] > k else np.full(n, np.nan)
+    result = pd.DataFrame(out, index=frame.index)
+    for k in range(top_k):
+        for suffix in ("", "_cause", "_detail"):
+            result[f"reason_{k + 1}{suffix}"] = result[f"reason_{k + 1}{suffix}"].astype("string")
+    result["reason_count"] = (idx[:, :top_k] >= 0).sum(axis=1).astype("int8")
+    return result
+
+
+def explain(
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    matrix: pd.DataFrame,
+    frame: pd.DataFrame,
+    reference: dict[str, object],
+    spec: FeatureSpec,
+    top_k: int = TOP_K,
+    min_impact: float = MIN_IMPACT,
+    base: np.ndarray | None = None,
+    directions: dict | None = None,
+    causes_first: bool = True,
+) -> pd.DataFrame:
+    """Top reasons per row of ``matrix`` (model input) with details from ``frame`` (raw values)."""
+    groups = resolve_groups(spec)
+    contrib = contributions(predict, matrix, reference, groups, base=base, directions=directions)
+    idx, vals = top_reasons(contrib, groups, top_k=top_k, min_impact=min_impact, causes_first=causes_first)
+    return reason_columns(frame, idx, vals, groups, top_k=top_k)

@@ -1,0 +1,601 @@
+"""Churn model training and backtest (F18), no Dagster.
+
+`train_and_backtest(frame)` takes the whole feature mart (every snapshot) and:
+
+1. Plans snapshots: those with a complete label window train the model, except the latest
+   complete one, which is the backtest snapshot and never seen in training. (With a
+   single complete snapshot, customers are split 70/30 by a hash of customer_id instead,
+   and the report says so.)
+2. Subsamples training rows above ``max_training_rows`` (and the backtest snapshot above
+   the same number) by a hash of (customer_id, snapshot_date), so the result does not
+   depend on the order the warehouse returns rows in.
+3. Fits BG/NBD + Gamma-Gamma per snapshot on that snapshot's rows (`ml.btyd`) and adds
+   P(alive) and expected orders as features.
+4. Fits a HistGradientBoostingClassifier (200 rounds, no early stopping, monotonic in the
+   features where more can only mean riskier: recency, open complaints, returns, delivery
+   days, full price after discounts) with an isotonic calibrator: up to 50k training
+   rows the calibrator learns from 3-fold out-of-fold predictions (folds by customer) and
+   the model is refitted on every row (CalibratedClassifierCV(ensemble=False) semantics);
+   above that, the model is fitted on 80% of the customers and calibrated on the other
+   20% (one boosting fit instead of four). Either way a single model predicts, so scoring
+   and reasons stay fast at a million customers. Very small training sets use a
+   standardized logistic regression instead.
+5. Backtests model vs the recency rule (score = days since last order) and BG/NBD
+   (score = -expected orders in the horizon): ROC AUC, PR AUC, Brier, top-decile lift and
+   a 10-bin calibration table.
+
+When no model can be trained (too few rows, one class in the labels), the returned model
+is a documented fallback (``method = "fallback:<reason>"``): the BTYD churn probability,
+or a recency rule calibrated on the labels when BTYD inputs are missing. The quality gate
+rejects fallbacks, so the caller keeps the previous good model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
+
+from ml import evaluate
+from ml.features import (
+    BTYD_FEATURES,
+    DECLARED_FEATURES,
+    DECLARED_PATTERNS,
+    LABEL_COLUMN,
+    WINDOW_COLUMN,
+    FeatureFrameError,
+    FeatureSpec,
+    add_btyd_features,
+    add_derived_features,
+    btyd_churn_probability,
+    check_frame,
+    select_features,
+    to_matrix,
+)
+from ml.reasons import healthy_reference, risk_directions
+
+log = logging.getLogger(__name__)
+
+MIN_TRAINING_ROWS = 50
+MIN_CLASS_ROWS = 10  # per class, in the training rows
+HGB_MIN_ROWS = 2_000  # below this a logistic regression is steadier than boosting
+# Calibration: up to CROSSFIT_MAX_ROWS training rows, out-of-fold predictions of
+# CALIBRATION_FOLDS models calibrate one model fitted on every row (like
+# CalibratedClassifierCV(ensemble=False)); above it, data is plentiful and one fit on 80%
+# of the customers with the calibrator on the other 20% saves three boosting fits.
+CROSSFIT_MAX_ROWS = 50_000
+CALIBRATION_FOLDS = 3
+CALIBRATION_SHARE = 0.2
+# Domain knowledge the model must respect (churn risk never falls as these grow): it keeps a
+# small training set from learning noise, and makes reasons point the right way.
+MONOTONIC_FEATURES = {
+    "recency_days": 1,
+    "open_complaints": 1,
+    "returned_last_order": 1,
+    "returns_count": 1,
+    "last_delivery_days": 1,
+    "full_price_after_discounts": 1,
+}
+MONOTONIC_PATTERNS = {r"^last_delivery_over_\d+d$": 1}
+
+# Below this many rows one OpenMP thread is faster than two: thread start-up and spinning
+# dominate, and with parallel test workers or other processes on a 2-core machine extra
+# threads only contend.
+PARALLEL_MIN_ROWS = 200_000
+MIN_CALIBRATION_CLASS_ROWS = 30
+
+
+def compute_threads(n_rows: int):
+    """Context limiting OpenMP/BLAS threads to one for small inputs."""
+    return threadpool_limits(limits=1) if n_rows < PARALLEL_MIN_ROWS else nullcontext()
+
+
+@dataclass
+class TrainConfig:
+    """Tunables of `train_and_backtest` (defaults match settings.yaml's ``model:``)."""
+
+    horizon_days: int = 90
+    max_training_rows: int = 400_000
+    model_type: str = "auto"  # "auto" | "hgb" | "logistic"
+    calibration: str = "isotonic"  # "isotonic" | "sigmoid" | "none"
+    declared_features: tuple[str, ...] = DECLARED_FEATURES
+    declared_patterns: tuple[str, ...] = DECLARED_PATTERNS
+    use_btyd_features: bool = True
+    seed: int = 0
+    # a fixed number of boosting rounds, no early stopping: early stopping's random
+    # validation split made the model (and its reasons) change with the seed
+    hgb_max_iter: int = 200
+    hgb_learning_rate: float = 0.05
+    hgb_max_leaf_nodes: int = 31
+    hgb_min_samples_leaf: int | None = None  # None: 20..200 by training size
+    hgb_l2: float = 1.0
+    monotonic: dict[str, int] | None = None  # None: MONOTONIC_FEATURES; {}: no constraints
+    hgb_early_stopping: bool = False
+
+
+class _SigmoidCalibrator:
+    """Platt scaling on the log-odds of the base probability."""
+
+    def __init__(self):
+        self.lr = LogisticRegression(C=1e6)
+
+    @staticmethod
+    def _logit(p):
+        p = np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p)).reshape(-1, 1)
+
+    def fit(self, p, y):
+        self.lr.fit(self._logit(p), y)
+        return self
+
+    def predict(self, p):
+        return self.lr.predict_proba(self._logit(p))[:, 1]
+
+
+class _LogisticModel:
+    """Standardized logistic regression on imputed numerics and one-hot categoricals."""
+
+    def __init__(self, spec: FeatureSpec, seed: int = 0):
+        self.spec = spec
+        self.seed = seed
+
+    def _design(self, X: pd.DataFrame, fit: bool = False) -> np.ndarray:
+        parts = []
+        num = X[self.spec.numeric].to_numpy(dtype=float) if self.spec.numeric else np.zeros((len(X), 0))
+        if fit:
+            self.medians_ = np.nan_to_num(np.nanmedian(num, axis=0), nan=0.0) if num.shape[1] else np.zeros(0)
+        missing = np.isnan(num)
+        num = np.where(missing, self.medians_, num)
+        # log1p tames the long tails of counts and days; sign keeps negative values ordered
+        num = np.sign(num) * np.log1p(np.abs(num))
+        if fit:
+            self.mean_ = num.mean(axis=0) if len(num) else np.zeros(num.shape[1])
+            self.std_ = num.std(axis=0) if len(num) else np.ones(num.shape[1])
+            self.std_[self.std_ == 0] = 1.0
+            self.missing_cols_ = np.flatnonzero(missing.any(axis=0))
+        parts.append((num - self.mean_) / self.std_)
+        parts.append(missing[:, self.missing_cols_].astype(float))
+        for col in self.spec.categorical:
+            codes = X[col].cat.codes.to_numpy()
+            onehot = np.zeros((len(X), len(X[col].cat.categories)))
+            ok = codes >= 0
+            onehot[np.flatnonzero(ok), codes[ok]] = 1.0
+            parts.append(onehot)
+        return np.hstack(parts)
+
+    def fit(self, X: pd.DataFrame, y):
+        self.lr_ = LogisticRegression(C=1.0, max_iter=1000)
+        self.lr_.fit(self._design(X, fit=True), y)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.lr_.predict_proba(self._design(X))
+
+
+@dataclass
+class ChurnModel:
+    """A trained churn model (or a documented fallback) plus what scoring needs."""
+
+    method: str  # e.g. "hgb+isotonic", "logistic+none", "fallback:btyd(single_class)"
+    spec: FeatureSpec
+    horizon_days: int
+    base: object | None = None  # predict_proba on the model matrix
+    calibrator: object | None = None  # maps base probability to calibrated probability
+    reference: dict = field(default_factory=dict)  # healthy values for reasons
+    directions: dict = field(default_factory=dict)  # risky side of each feature for reasons
+    recency_calibrator: IsotonicRegression | None = None  # fallback without BTYD inputs
+    use_btyd_features: bool = True
+    notes: list[str] = field(default_factory=list)
+    train_snapshots: list[str] = field(default_factory=list)
+    backtest_snapshot: str | None = None
+    fingerprint: str | None = None
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.base is None
+
+    def predict_raw(self, matrix: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated model probability (used for reasons)."""
+        if self.base is None:
+            raise ValueError("fallback model: no trained estimator")
+        with compute_threads(len(matrix)):
+            return self.base.predict_proba(matrix)[:, 1]
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        return np.clip(self.calibrator.predict(raw), 0.0, 1.0) if self.calibrator is not None else raw
+
+    def predict_frame(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None, pd.DataFrame | None]:
+        """(calibrated churn probability, raw probability, model matrix) for rows of ``frame``.
+
+        ``frame`` must already carry the BTYD feature columns when the model uses them
+        (`ml.features.add_btyd_features`). Fallback models return (probability, None, None).
+        """
+        if self.base is None:
+            return fallback_probability(self, frame), None, None
+        matrix = to_matrix(frame, self.spec)
+        raw = self.predict_raw(matrix)
+        return self.calibrate(raw), raw, matrix
+
+
+def recency_score(frame: pd.DataFrame) -> np.ndarray:
+    """Days since the last order: ``recency_days``, else ``t_btyd - recency_btyd``."""
+    if "recency_days" in frame.columns and frame["recency_days"].notna().any():
+        return pd.to_numeric(frame["recency_days"], errors="coerce").to_numpy(float)
+    if "t_btyd" in frame.columns and "recency_btyd" in frame.columns:
+        t = pd.to_numeric(frame["t_btyd"], errors="coerce").to_numpy(float)
+        return t - pd.to_numeric(frame["recency_btyd"], errors="coerce").to_numpy(float)
+    return np.full(len(frame), np.nan)
+
+
+def fallback_probability(model: ChurnModel, frame: pd.DataFrame) -> np.ndarray:
+    """Churn probability without a trained model: BTYD if available, else calibrated recency."""
+    if "btyd_p_alive" in frame.columns and frame["btyd_p_alive"].notna().any():
+        p = btyd_churn_probability(frame["btyd_p_alive"], frame["btyd_p_alive_adjusted"], frame["btyd_expected_orders_horizon"])
+        return np.where(np.isfinite(p), p, np.nanmean(p) if np.isfinite(p).any() else 0.5)
+    recency = recency_score(frame)
+    if model.recency_calibrator is not None and np.isfinite(recency).any():
+        filled = np.where(np.isfinite(recency), recency, np.nanmedian(recency))
+        return np.clip(model.recency_calibrator.predict(filled), 0.0, 1.0)
+    raise FeatureFrameError(
+        "cannot score: no trained model, no BTYD inputs (frequency_btyd, recency_btyd, t_btyd) and no recency to fall back on"
+    )
+
+
+@dataclass
+class TrainingResult:
+    model: ChurnModel
+    report: dict  # the backtest report (metrics.json)
+    training_frame: pd.DataFrame  # customer_id, snapshot_date, label of the training rows (fingerprint input)
+
+
+# ---------------------------------------------------------------------------------------
+# Snapshot plan and sampling
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SnapshotPlan:
+    train: list[pd.Timestamp]
+    backtest: pd.Timestamp | None
+    scoring: pd.Timestamp
+    split: str  # "temporal" or "customer_hash"
+
+
+def plan_snapshots(frame: pd.DataFrame) -> SnapshotPlan:
+    """Training, backtest and scoring snapshot dates (see the module docstring)."""
+    dates = pd.to_datetime(frame["snapshot_date"])
+    scoring = dates.max()
+    if WINDOW_COLUMN in frame.columns:
+        complete_mask = frame[WINDOW_COLUMN].fillna(False).astype(bool) & frame[LABEL_COLUMN].notna()
+    else:
+        complete_mask = frame[LABEL_COLUMN].notna()
+    complete = sorted(dates[complete_mask].unique())
+    if not complete:
+        raise FeatureFrameError(
+            "no snapshot has a complete label window: the data must span more than the label horizon "
+            "before the as-of date (add history or shorten model.horizon_days)"
+        )
+    if len(complete) == 1:
+        return SnapshotPlan(
+            train=[pd.Timestamp(complete[0])], backtest=pd.Timestamp(complete[0]), scoring=scoring, split="customer_hash"
+        )
+    return SnapshotPlan(
+        train=[pd.Timestamp(d) for d in complete[:-1]], backtest=pd.Timestamp(complete[-1]), scoring=scoring, split="temporal"
+    )
+
+
+def _customer_hash(ids: pd.Series, seed: int) -> np.ndarray:
+    """Uniform [0, 1) per customer, stable across snapshots and runs."""
+    h = pd.util.hash_pandas_object(ids.astype("string"), index=False, hash_key=f"churn{seed:08d}"[:16].ljust(16, "0"))
+    return (h.to_numpy(dtype=np.uint64) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in (snapshot_date, customer_id) order: the warehouse returns rows in any order,
+    and row order feeds sampling and early stopping, so results would differ run to run."""
+    key = frame["customer_id"].astype("string")
+    order = np.lexsort((key.to_numpy(dtype=object), pd.to_datetime(frame["snapshot_date"]).to_numpy()))
+    return frame.iloc[order]
+
+
+def _sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """``max_rows`` rows chosen by a hash of (customer_id, snapshot_date): independent of row order."""
+    if len(frame) <= max_rows:
+        return frame
+    keys = frame["customer_id"].astype("string") + "|" + pd.to_datetime(frame["snapshot_date"]).dt.strftime("%Y-%m-%d")
+    u = _customer_hash(keys, seed)
+    keep = np.argsort(u, kind="stable")[:max_rows]
+    return frame.iloc[np.sort(keep)]
+
+
+def training_fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 of the row count and the sorted row hashes of (customer_id, snapshot_date, label)."""
+    keys = pd.DataFrame(
+        {
+            "customer_id": frame["customer_id"].astype("string"),
+            "snapshot_date": pd.to_datetime(frame["snapshot_date"]).dt.strftime("%Y-%m-%d"),
+            "label": pd.to_numeric(frame[LABEL_COLUMN], errors="coerce").fillna(-1).astype(int),
+        }
+    )
+    hashes = np.sort(pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64))
+    digest = hashlib.sha256()
+    digest.update(str(len(frame)).encode())
+    digest.update(hashes.tobytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Fitting
+# ---------------------------------------------------------------------------------------
+
+
+def _monotonic(spec: FeatureSpec, config: TrainConfig) -> dict[str, int] | None:
+    rules = MONOTONIC_FEATURES if config.monotonic is None else config.monotonic
+    cst = {col: sign for col, sign in rules.items() if col in spec.numeric}
+    if config.monotonic is None:
+        cst.update({col: sign for pattern, sign in MONOTONIC_PATTERNS.items() for col in spec.numeric if re.match(pattern, col)})
+    return cst or None
+
+
+def _fit_estimator(X: pd.DataFrame, y: np.ndarray, spec: FeatureSpec, config: TrainConfig, model_type: str):
+    if model_type == "hgb":
+        est = HistGradientBoostingClassifier(
+            max_iter=config.hgb_max_iter,
+            learning_rate=config.hgb_learning_rate,
+            max_leaf_nodes=config.hgb_max_leaf_nodes,
+            min_samples_leaf=config.hgb_min_samples_leaf or max(20, min(200, len(X) // 500)),
+            l2_regularization=config.hgb_l2,
+            monotonic_cst=_monotonic(spec, config),
+            categorical_features="from_dtype",
+            early_stopping=config.hgb_early_stopping,
+            validation_fraction=0.1,
+            n_iter_no_change=20,
+            random_state=config.seed,
+        )
+        return est.fit(X, y)
+    return _LogisticModel(spec, seed=config.seed).fit(X, y)
+
+
+def _fit(
+    train: pd.DataFrame, config: TrainConfig, notes: list[str]
+) -> tuple[object, object | None, FeatureSpec, str, pd.DataFrame]:
+    """Fit estimator + calibrator on training rows; returns (base, calibrator, spec, method, matrix)."""
+    with compute_threads(len(train)):
+        return _fit_inner(train, config, notes)
+
+
+def _fit_inner(train: pd.DataFrame, config: TrainConfig, notes: list[str]):
+    spec = select_features(train, config.declared_features, config.declared_patterns)
+    if not spec.columns:
+        raise FeatureFrameError("no usable feature columns in the feature frame")
+    X = to_matrix(train, spec)
+    y = train[LABEL_COLUMN].astype(int).to_numpy()
+    model_type = config.model_type
+    if model_type == "auto":
+        model_type = "hgb" if len(train) >= HGB_MIN_ROWS else "logistic"
+        if model_type == "logistic":
+            notes.append(f"{len(train)} training rows (< {HGB_MIN_ROWS}): logistic regression instead of gradient boosting.")
+    calibration = config.calibration
+    if calibration not in ("isotonic", "sigmoid", "none"):
+        raise ValueError(f"calibration: expected 'isotonic', 'sigmoid' or 'none', got {calibration!r}")
+    u = _customer_hash(train["customer_id"], config.seed + 1)
+    crossfit = len(train) <= CROSSFIT_MAX_ROWS
+    folds = (
+        np.minimum((u * CALIBRATION_FOLDS).astype(int), CALIBRATION_FOLDS - 1)
+        if crossfit
+        else (u < CALIBRATION_SHARE).astype(int)
+    )
+    cal_rows = y if crossfit else y[folds == 1]
+    if calibration != "none" and min(int(cal_rows.sum()), int(len(cal_rows) - cal_rows.sum())) < MIN_CALIBRATION_CLASS_ROWS:
+        notes.append(
+            f"calibration skipped: fewer than {MIN_CALIBRATION_CLASS_ROWS} calibration rows of a class; "
+            "probabilities come from the model alone."
+        )
+        calibration = "none"
+    if calibration == "none":
+        base = _fit_estimator(X, y, spec, config, model_type)
+        return base, None, spec, f"{model_type}+none", X
+    if crossfit:
+        # out-of-fold predictions (folds by customer) calibrate the model fitted on every row
+        raw = np.empty(len(y))
+        for k in range(CALIBRATION_FOLDS):
+            held = folds == k
+            if min(int(y[~held].sum()), int((~held).sum() - y[~held].sum())) == 0:
+                raw[held] = y[~held].mean()
+                continue
+            raw[held] = _fit_estimator(X[~held], y[~held], spec, config, model_type).predict_proba(X[held])[:, 1]
+        base = _fit_estimator(X, y, spec, config, model_type)
+        raw_cal, y_cal = raw, y
+        how = f"{model_type} fitted on all {len(y)} rows; {calibration} calibration on {CALIBRATION_FOLDS}-fold out-of-fold predictions (folds by customer)."
+    else:
+        fit_mask = folds == 0
+        base = _fit_estimator(X[fit_mask], y[fit_mask], spec, config, model_type)
+        raw_cal, y_cal = base.predict_proba(X[~fit_mask])[:, 1], y[~fit_mask]
+        how = f"{model_type} fitted on {int(fit_mask.sum())} rows; {calibration} calibration on {int((~fit_mask).sum())} rows of other customers."
+    if calibration == "isotonic":
+        calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw_cal, y_cal)
+    else:
+        calibrator = _SigmoidCalibrator().fit(raw_cal, y_cal)
+    notes.append(how)
+    return base, calibrator, spec, f"{model_type}+{calibration}", X
+
+
+def _class_problem(y: np.ndarray) -> str | None:
+    if len(y) < MIN_TRAINING_ROWS:
+        return f"too_few_rows ({len(y)} labelled training rows < {MIN_TRAINING_ROWS})"
+    pos = int(y.sum())
+    if pos == 0 or pos == len(y):
+        return f"single_class (every training label is {int(y[0])})"
+    if min(pos, len(y) - pos) < MIN_CLASS_ROWS:
+        return f"too_few_of_a_class ({min(pos, len(y) - pos)} rows of the rarer class < {MIN_CLASS_ROWS})"
+    return None
+
+
+def _recency_calibrator(frame: pd.DataFrame) -> IsotonicRegression | None:
+    r = recency_score(frame)
+    y = frame[LABEL_COLUMN].astype(float).to_numpy()
+    ok = np.isfinite(r) & np.isfinite(y)
+    if ok.sum() == 0:
+        return None
+    return IsotonicRegression(increasing=True, out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(r[ok], y[ok])
+
+
+# ---------------------------------------------------------------------------------------
+# The whole thing
+# ---------------------------------------------------------------------------------------
+
+
+def _metrics_block(y, score, probability=None, calibration: bool = False) -> dict:
+    block = evaluate.score_metrics(y, score, probability)
+    if calibration and probability is not None:
+        table = evaluate.calibration_table(y, probability)
+        block["calibration"] = table.to_dict(orient="records")
+        block["expected_calibration_error"] = evaluate.expected_calibration_error(table)
+    return block
+
+
+def train_and_backtest(frame: pd.DataFrame, config: TrainConfig | None = None) -> TrainingResult:
+    """Train on the complete snapshots but the latest, backtest on that one, vs baselines."""
+    config = config or TrainConfig()
+    t0 = time.perf_counter()
+    check_frame(frame, need_labels=True)
+    plan = plan_snapshots(frame)
+    notes: list[str] = []
+    dates = pd.to_datetime(frame["snapshot_date"])
+    labelled = frame[LABEL_COLUMN].notna()
+    if WINDOW_COLUMN in frame.columns:
+        labelled &= frame[WINDOW_COLUMN].fillna(False).astype(bool)
+    else:
+        notes.append(f"{WINDOW_COLUMN} missing: every row with a label counts as complete.")
+
+    if plan.split == "temporal":
+        train = _canonical(frame[labelled & dates.isin(plan.train)])
+        backtest = _canonical(frame[labelled & (dates == plan.backtest)])
+    else:
+        rows = _canonical(frame[labelled & (dates == plan.backtest)])
+        holdout = _customer_hash(rows["customer_id"], config.seed) < 0.3
+        train, backtest = rows[~holdout], rows[holdout]
+        notes.append(
+            "only one snapshot has a complete label window: the backtest uses 30% of its customers "
+            "(by a hash of customer_id), not a later snapshot."
+        )
+    if len(train) > config.max_training_rows:
+        notes.append(f"training rows subsampled: {config.max_training_rows} of {len(train)}.")
+        train = _sample(train, config.max_training_rows, config.seed)
+    if len(backtest) > config.max_training_rows:
+        notes.append(f"backtest rows subsampled: {config.max_training_rows} of {len(backtest)}.")
+        backtest = _sample(backtest, config.max_training_rows, config.seed + 7)
+
+    train, backtest = add_derived_features(train), add_derived_features(backtest)
+    # BTYD per snapshot, each fit on the rows of its own snapshot
+    t_btyd = time.perf_counter()
+    btyd_infos = []
+    if config.use_btyd_features:
+        train, infos_train, _ = add_btyd_features(train, config.horizon_days, seed=config.seed)
+        backtest, infos_bt, _ = add_btyd_features(backtest, config.horizon_days, seed=config.seed)
+        btyd_infos = [i.to_dict() for i in infos_train] + [{**i.to_dict(), "backtest": True} for i in infos_bt]
+    t_btyd = time.perf_counter() - t_btyd
+    declared = (
+        config.declared_features
+        if config.use_btyd_features
+        else tuple(c for c in config.declared_features if c not in BTYD_FEATURES)
+    )
+
+    y_train = train[LABEL_COLUMN].astype(int).to_numpy()
+    y_bt = backtest[LABEL_COLUMN].astype(int).to_numpy()
+    problem = _class_problem(y_train)
+    t_fit = time.perf_counter()
+    cfg = TrainConfig(**{**config.__dict__, "declared_features": declared})
+    if problem is None:
+        base, calibrator, spec, method, X_train = _fit(train, cfg, notes)
+        reference = healthy_reference(X_train, y_train, spec)
+        with compute_threads(0):
+            directions = risk_directions(lambda m: base.predict_proba(m)[:, 1], X_train, spec, reference, seed=config.seed)
+        model = ChurnModel(
+            method=method,
+            spec=spec,
+            horizon_days=config.horizon_days,
+            base=base,
+            calibrator=calibrator,
+            reference=reference,
+            directions=directions,
+            use_btyd_features=config.use_btyd_features,
+        )
+    else:
+        has_btyd = "btyd_p_alive" in train.columns and train["btyd_p_alive"].notna().any()
+        kind = "btyd" if has_btyd else "recency"
+        notes.append(
+            f"no churn model trained ({problem}); scores fall back to "
+            + ("the BG/NBD churn probability." if has_btyd else "the recency rule calibrated on the labels.")
+        )
+        model = ChurnModel(
+            method=f"fallback:{kind}({problem.split(' ')[0]})",
+            spec=select_features(train, declared, config.declared_patterns),
+            horizon_days=config.horizon_days,
+            recency_calibrator=None if has_btyd else _recency_calibrator(train),
+            use_btyd_features=config.use_btyd_features,
+        )
+    t_fit = time.perf_counter() - t_fit
+
+    # ---- backtest -------------------------------------------------------------------------
+    t_eval = time.perf_counter()
+    p_bt, _, _ = model.predict_frame(backtest)
+    recency = recency_score(backtest)
+    report: dict = {
+        "method": model.method,
+        "horizon_days": config.horizon_days,
+        "split": plan.split,
+        "train_snapshots": [d.date().isoformat() for d in plan.train],
+        "backtest_snapshot": plan.backtest.date().isoformat() if plan.backtest is not None else None,
+        "scoring_snapshot": plan.scoring.date().isoformat(),
+        "train_rows": len(train),
+        "train_churn_rate": float(y_train.mean()) if len(y_train) else None,
+        "backtest_rows": len(backtest),
+        "model": _metrics_block(y_bt, p_bt, p_bt, calibration=True),
+        "baselines": {
+            "recency": _metrics_block(y_bt, recency) if np.isfinite(recency).any() else None,
+            "bgnbd": None,
+        },
+    }
+    if "btyd_p_alive" in backtest.columns and backtest["btyd_p_alive"].notna().any():
+        expected = backtest["btyd_expected_orders_horizon"].to_numpy(float)
+        p_bg = btyd_churn_probability(backtest["btyd_p_alive"], backtest["btyd_p_alive_adjusted"], expected)
+        report["baselines"]["bgnbd"] = _metrics_block(y_bt, -expected, p_bg)
+        report["baselines"]["bgnbd"]["brier_note"] = (
+            "Brier of P(no order) = 1 - P_adj(alive) * (1 - exp(-E[orders | alive])), an approximation"
+        )
+    if len(y_bt) and y_bt.min() == y_bt.max():
+        notes.append("the backtest labels hold a single class: ROC/PR AUC are undefined and the gate fails.")
+    model_auc = report["model"]["roc_auc"]
+    for name in ("recency", "bgnbd"):
+        base_block = report["baselines"][name]
+        if base_block is not None:
+            report[f"auc_minus_{name}"] = model_auc - base_block["roc_auc"]
+    t_eval = time.perf_counter() - t_eval
+
+    report["features"] = model.spec.to_dict()
+    report["btyd"] = btyd_infos
+    report["notes"] = notes
+    report["timings_seconds"] = {
+        "btyd_features": round(t_btyd, 2),
+        "fit": round(t_fit, 2),
+        "backtest": round(t_eval, 2),
+        "total": round(time.perf_counter() - t0, 2),
+    }
+    model.notes = notes
+    model.train_snapshots = report["train_snapshots"]
+    model.backtest_snapshot = report["backtest_snapshot"]
+    keys = train[["customer_id", "snapshot_date", LABEL_COLUMN]]
+    model.fingerprint = training_fingerprint(keys)
+    report["training_fingerprint"] = model.fingerprint
+    return TrainingResult(model=model, report=evaluate.json_ready(report), training_frame=keys)

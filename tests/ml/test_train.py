@@ -1,0 +1,174 @@
+"""Training and backtest: snapshot plan, no leakage, baselines, fallbacks on odd data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.evaluate import quality_gate
+from ml.features import BTYD_FEATURES, FeatureFrameError, select_features
+from ml.score import score_customers
+from ml.train import TrainConfig, plan_snapshots, train_and_backtest
+from tests.ml.synthetic import make_feature_frame
+
+
+def test_backtest_snapshot_is_the_latest_complete_one_and_never_trained_on(trained, synthetic_frame):
+    report = trained.report
+    dates = pd.to_datetime(synthetic_frame["snapshot_date"])
+    complete = sorted(dates[synthetic_frame["label_window_complete"]].unique())
+    assert report["backtest_snapshot"] == pd.Timestamp(complete[-1]).date().isoformat()
+    assert report["train_snapshots"] == [pd.Timestamp(d).date().isoformat() for d in complete[:-1]]
+    trained_dates = set(pd.to_datetime(trained.training_frame["snapshot_date"]).dt.date.astype(str))
+    assert report["backtest_snapshot"] not in trained_dates
+    assert report["scoring_snapshot"] == dates.max().date().isoformat()
+    assert report["split"] == "temporal"
+
+
+def test_model_beats_baselines_and_report_is_complete(trained):
+    r = trained.report
+    assert r["method"] == "hgb+isotonic"
+    assert r["model"]["roc_auc"] > r["baselines"]["recency"]["roc_auc"]
+    assert r["model"]["roc_auc"] > r["baselines"]["bgnbd"]["roc_auc"]
+    assert r["model"]["roc_auc"] > 0.8
+    for key in ("roc_auc", "pr_auc", "brier", "lift_top_decile"):
+        assert r["model"][key] is not None, key
+    assert r["baselines"]["recency"]["brier"] is None  # days are not a probability
+    assert 0 < r["baselines"]["bgnbd"]["brier"] < 0.5
+    assert r["model"]["lift_top_decile"] > 1.0
+    cal = pd.DataFrame(r["model"]["calibration"])
+    assert len(cal) <= 10 and cal["n"].sum() == r["backtest_rows"]
+    assert r["model"]["expected_calibration_error"] < 0.1
+    assert set(BTYD_FEATURES) <= set(r["features"]["numeric"])
+    assert quality_gate(r, auc_floor=0.7).passed
+
+
+def test_subsampling_caps_training_rows(synthetic_frame):
+    result = train_and_backtest(synthetic_frame, TrainConfig(max_training_rows=3000, calibration="none"))
+    assert result.report["train_rows"] == 3000 and result.report["backtest_rows"] <= 3000
+    assert any("subsampled" in n for n in result.report["notes"])
+    assert result.model.fingerprint == result.report["training_fingerprint"]
+
+
+def test_extra_and_missing_optional_columns(synthetic_frame):
+    frame = synthetic_frame.drop(columns=["last_delivery_days", "region", "email_opens_last_60d"]).assign(
+        some_audit_column="x", another_number=1.0, ticket_count=np.nan
+    )
+    result = train_and_backtest(frame, TrainConfig(calibration="none"))
+    used = result.model.spec.columns
+    assert "some_audit_column" not in used and "another_number" not in used and "region" not in used
+    assert result.model.spec.dropped["ticket_count"] == "all values missing"
+    assert result.report["model"]["roc_auc"] > 0.75
+    scores = score_customers(result.model, frame).scores
+    assert scores["churn_probability"].notna().all()
+
+
+def test_transaction_only_frame_trains_and_matches_bgnbd():
+    frame = make_feature_frame(3000, seed=5, transaction_only=True)
+    result = train_and_backtest(frame, TrainConfig(calibration="sigmoid"))
+    r = result.report
+    assert r["method"].startswith("hgb")
+    assert r["model"]["roc_auc"] >= r["baselines"]["bgnbd"]["roc_auc"] - 0.01
+    groups = set(score_customers(result.model, frame).scores["reason_1_cause"].dropna())
+    assert groups <= {"lifecycle"}
+
+
+def test_tiny_all_one_time_buyers_falls_back_with_method_recorded():
+    rng = np.random.default_rng(0)
+    rows = []
+    for snap, complete in (("2026-07-01", True), ("2026-08-01", True), ("2026-11-01", False)):
+        rows.append(
+            pd.DataFrame(
+                {
+                    "customer_id": [f"c{i}" for i in range(50)],
+                    "snapshot_date": pd.Timestamp(snap).date(),
+                    "recency_days": rng.integers(1, 300, 50),
+                    "frequency": 1,
+                    "frequency_btyd": 0,
+                    "recency_btyd": 0,
+                    "t_btyd": rng.integers(1, 300, 50),
+                    "label_churned": True if complete else None,
+                    "label_window_complete": complete,
+                }
+            )
+        )
+    frame = pd.concat(rows, ignore_index=True)
+    result = train_and_backtest(frame)
+    assert result.model.is_fallback
+    assert result.report["method"].startswith("fallback:btyd(")
+    assert any("no churn model trained" in n for n in result.report["notes"])
+    assert not quality_gate(result.report).passed
+    scored = score_customers(result.model, frame)
+    s = scored.scores
+    assert len(s) == 50 and s["churn_probability"].between(0, 1).all()
+    assert (s["method"] == result.model.method).all()
+    assert s["probability_alive"].lt(1.0).all()  # one-time buyers are not all certainly alive
+    assert s["reason_count"].eq(0).all()
+
+
+def test_single_class_without_btyd_inputs_uses_calibrated_recency(synthetic_frame):
+    frame = synthetic_frame.drop(columns=["frequency_btyd", "recency_btyd", "t_btyd"]).assign(
+        label_churned=lambda f: f["label_churned"].where(f["label_churned"].isna(), True)
+    )
+    result = train_and_backtest(frame)
+    assert result.model.method.startswith("fallback:recency(single_class")
+    assert result.report["baselines"]["bgnbd"] is None
+    s = score_customers(result.model, frame).scores
+    assert s["churn_probability"].between(0, 1).all()
+    assert (s["probability_alive"] == 1 - s["churn_probability"]).all()
+
+
+def test_clear_errors_for_unusable_frames(synthetic_frame):
+    with pytest.raises(FeatureFrameError, match="missing required column"):
+        train_and_backtest(synthetic_frame.drop(columns=["label_churned"]))
+    with pytest.raises(FeatureFrameError, match="no rows"):
+        train_and_backtest(synthetic_frame.iloc[:0])
+    incomplete = synthetic_frame.assign(label_window_complete=False, label_churned=None)
+    with pytest.raises(FeatureFrameError, match="complete label window"):
+        train_and_backtest(incomplete)
+    with pytest.raises(FeatureFrameError, match="no usable feature columns"):
+        train_and_backtest(synthetic_frame[["customer_id", "snapshot_date", "label_churned", "label_window_complete"]])
+
+
+def test_one_complete_snapshot_splits_customers(synthetic_frame):
+    dates = pd.to_datetime(synthetic_frame["snapshot_date"])
+    last_complete = dates[synthetic_frame["label_window_complete"]].max()
+    frame = synthetic_frame[(dates >= last_complete)]
+    plan = plan_snapshots(frame)
+    assert plan.split == "customer_hash"
+    result = train_and_backtest(frame)
+    r = result.report
+    assert r["split"] == "customer_hash" and r["train_snapshots"] == [r["backtest_snapshot"]]
+    train_ids = set(result.training_frame["customer_id"])
+    assert r["backtest_rows"] > 0 and r["train_rows"] + r["backtest_rows"] == int(
+        (pd.to_datetime(frame["snapshot_date"]) == last_complete).sum()
+    )
+    assert len(train_ids) == r["train_rows"]
+    assert any("30% of its customers" in n for n in r["notes"])
+
+
+def test_select_features_by_dtype():
+    frame = pd.DataFrame(
+        {
+            "recency_days": [1, 2, 3],
+            "region": ["eu", "us", None],
+            "is_unsubscribed": [True, False, True],
+            "discount_share": [np.nan] * 3,
+            "platform_count": [1, 1, 1],
+            "not_declared": [1, 2, 3],
+        }
+    )
+    spec = select_features(frame)
+    assert spec.numeric == ["recency_days", "is_unsubscribed"]
+    assert spec.categorical == ["region"] and spec.categories["region"] == ["eu", "us"]
+    assert spec.dropped == {"discount_share": "all values missing", "platform_count": "constant"}
+
+
+def test_small_data_uses_logistic_regression_and_still_explains():
+    frame = make_feature_frame(400, seed=9)
+    result = train_and_backtest(frame)
+    assert result.model.method.startswith("logistic+")
+    assert any("logistic regression instead" in n for n in result.report["notes"])
+    scores = score_customers(result.model, frame).scores
+    assert scores["churn_probability"].between(0, 1).all()
+    assert (scores["reason_count"] > 0).mean() > 0.5
