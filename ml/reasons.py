@@ -1,35 +1,47 @@
 """Per-customer churn reasons (F20), no Dagster.
 
-How a reason is found: the model's inputs are grouped into *reason groups* (features that
-describe one thing, e.g. the last delivery's duration and its "over 20 days" flag). For
-each group, every customer's values are replaced by a *healthy reference* (the training
-median among customers who did not churn; the most common level for categories) and the
-whole matrix is re-scored: one batch prediction per group. Only values on the *risky side*
-of the reference are replaced (`risk_directions`, asked of the model: e.g. a delivery
-longer than the healthy median, not a shorter one), so a reason always points at something worse than healthy. The drop in predicted churn
-probability is that group's contribution for that customer. The (up to) three largest
-positive contributions are the customer's reasons (causes of at least 2 points before
-lifecycle, see `top_reasons`), each with its cause category and a
-human-readable detail built from the customer's own values.
+How a reason is found
+---------------------
+1. The model's inputs are grouped into *reason groups*: features that describe one thing
+   (the last delivery's days and its over-N-days flag; returned last order and returns
+   count; ...). Each group has a cause category.
+2. Each feature has a *healthy reference* (the training median among customers who did
+   not churn; the most common level for categories) and a *risky side*, asked of the
+   model by partial dependence (`risk_directions`): a delivery longer than the healthy
+   median is risky, a shorter one is not.
+3. For each group, the customers with a value on its risky side get the whole group set
+   to the healthy references and are re-scored in one batch prediction (only the rows
+   that change). The drop in predicted churn probability is that group's contribution.
+4. Lifecycle groups are measured on the customer as is. Cause groups are measured in the
+   *active context*: with the inactivity group (days since the last order, BG/NBD's
+   P(alive), ...) already set to healthy values. A long silence pushes the probability
+   to ~1 whatever else is true, which would hide the late delivery or the unresolved
+   complaint that started it.
+5. The (up to) three reasons are the largest positive contributions, with actionable causes
+   (price, delivery, returns, complaints, engagement) of at least `CAUSE_PRIORITY_IMPACT`
+   (2 points) ranked before lifecycle and region: the silence is the symptom, the cause is
+   what a seller can act on (`top_reasons`, ``causes_first=False`` for pure ordering).
+   Contributions under `MIN_IMPACT` (0.5 points) are not reasons.
 
-Missing values are left missing (a customer without delivery data gets no delivery
-reason). Contributions are measured on the uncalibrated model probability: isotonic
-calibration is a step function and would flatten small differences; the ranking is the
-same wherever calibration is strictly increasing.
+Each reason carries a human-readable detail built from the customer's own values ("last
+delivery took 27 days"). Missing values are left missing (no delivery data, no delivery
+reason). Contributions use the uncalibrated model probability: isotonic calibration is a
+step function and would flatten small differences.
 
-Feature -> cause map (`FEATURE_CAUSES`, derived from `REASON_GROUPS`):
+Feature -> cause map (`REASON_GROUPS`; `cause_for_feature` for any other feature):
 
 | cause | reason groups (features) |
 |---|---|
 | price | discount_dependence (full price after discounts, discount share, last order had a discount) |
-| logistics | slow_delivery (last delivery days, over-N-days flag); region |
+| logistics | slow_delivery (last delivery days, over-N-days flag); region (context, not ranked first) |
 | product_quality | returns (returned last order, returns count) |
-| service | complaints (open unresolved complaints, tickets) |
+| service | complaints (open unresolved complaints, ticket count) |
 | engagement | email_engagement (sends/opens/clicks last N days vs the N before, trends, unsubscribed); web_activity (sessions, add-to-cart, abandoned carts) |
 | lifecycle | inactivity (recency, gap ratio, recent order counts, BTYD P(alive) and expected orders); purchase_history (frequency, tenure, monetary, AOV, intervals, platforms); category |
 
-A feature in no group gets its cause from its name (`cause_for_feature`) and a group of
-its own.
+A feature in no group gets its cause from its name (delivery/shipping -> logistics,
+discount/coupon -> price, return/refund -> product_quality, complaint/ticket -> service,
+email/web/cart -> engagement, else lifecycle) and a group of its own.
 """
 
 from __future__ import annotations

@@ -25,7 +25,9 @@ from pathlib import Path
 import joblib
 
 from ml.evaluate import GateResult, json_ready
-from ml.train import ChurnModel, TrainingResult
+from ml.train import ChurnModel, TrainingResult, training_fingerprint
+
+__all__ = ["ModelVersion", "save_model", "list_models", "latest_model", "current_model", "training_fingerprint"]
 
 MODEL_FILE = "model.joblib"
 METRICS_FILE = "metrics.json"

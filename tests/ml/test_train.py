@@ -64,7 +64,7 @@ def test_extra_and_missing_optional_columns(synthetic_frame):
 
 
 def test_transaction_only_frame_trains_and_matches_bgnbd():
-    frame = make_feature_frame(3000, seed=5, transaction_only=True)
+    frame = make_feature_frame(1500, seed=5, transaction_only=True)
     result = train_and_backtest(frame, TrainConfig(calibration="sigmoid"))
     r = result.report
     assert r["method"].startswith("hgb")
