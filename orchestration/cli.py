@@ -64,11 +64,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.summary import print_summary
 
     started = time.monotonic()
-    job = defs().resolve_job_def(args.job)
+    definitions = defs()
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        for name in args.jobs:
+            result = definitions.resolve_job_def(name).execute_in_process(instance=instance, raise_on_error=False)
+            if not result.success:
+                break
     print_summary(result, time.monotonic() - started)
     return 0 if result.success else 1
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Rebuild the warehouse views for every date in a range, one run per date."""
+    import datetime as dt
+
+    if args.settings:
+        os.environ["RETENTION_SETTINGS"] = str(Path(args.settings).resolve())
+    _use_project_instance()
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
+    if end < start:
+        print(f"--to {end} is before --from {start}", file=sys.stderr)
+        return 2
+    job = defs().resolve_job_def("rebuild_history")
+    failed = []
+    with dg.DagsterInstance.get() as instance:
+        day = start
+        while day <= end:
+            result = job.execute_in_process(instance=instance, partition_key=day.isoformat(), raise_on_error=False)
+            print(f"{day}: {'rebuilt in schemas asof_' + day.strftime('%Y%m%d') + '_*' if result.success else 'FAILED'}")
+            if not result.success:
+                failed.append(day)
+            day += dt.timedelta(days=1)
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,10 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("validate", help="validate the settings file without running anything").set_defaults(func=cmd_validate)
     commands.add_parser("prepare", help="parse the dbt project (manifest for the code location)").set_defaults(func=cmd_prepare)
     demo = commands.add_parser("demo", help="run the whole nightly pipeline and print where the results are")
-    demo.set_defaults(func=cmd_run, job="nightly_pipeline")
-    run = commands.add_parser("run", help="run a job by name in this process")
-    run.add_argument("job")
+    demo.set_defaults(func=cmd_run, jobs=["nightly_pipeline", "weekly_report"])
+    run = commands.add_parser("run", help="run jobs by name in this process, in order")
+    run.add_argument("jobs", nargs="+", metavar="job")
     run.set_defaults(func=cmd_run)
+    backfill = commands.add_parser("backfill", help="rebuild the warehouse views as of each past date in a range")
+    backfill.add_argument("--from", dest="start", required=True, help="first as-of date, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="end", required=True, help="last as-of date, YYYY-MM-DD")
+    backfill.set_defaults(func=cmd_backfill)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -2,16 +2,71 @@
 
 from __future__ import annotations
 
-from core.settings import load_settings
+from pathlib import Path
+
+import duckdb
+
+from core.settings import Settings, load_settings
 from core.warehouse import warehouse
 
 
-def _table_counts(con) -> list[tuple[str, str, int]]:
-    rows = con.execute(
-        "select schema_name, table_name, estimated_size from duckdb_tables() "
-        "where not starts_with(table_name, '_') order by schema_name, table_name"
-    ).fetchall()
-    return [(schema, table, int(size)) for schema, table, size in rows]
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int | None:
+    try:
+        return con.execute(sql).fetchall()[0][0]
+    except duckdb.Error:
+        return None
+
+
+def _files(folder: Path, pattern: str) -> list[Path]:
+    return sorted(folder.rglob(pattern)) if folder.exists() else []
+
+
+def summary_lines(settings: Settings) -> list[str]:
+    """Customers, at-risk count, alerts, files written and where everything is."""
+    lines = []
+    with warehouse(settings, read_only=True) as con:
+        customers = _count(con, "select count(*) from marts.dim_customers")
+        at_risk = _count(
+            con,
+            "select count(*) from ml.churn_scores as scores inner join marts.customer_segments as segments using (customer_id) "
+            "where scores.risk_band = 'high' and not segments.is_churned",
+        )
+        churned = _count(con, "select count(*) from marts.customer_segments where is_churned")
+        quarantined = _count(con, "select count(*) from raw._quarantine")
+        alerts = _count(con, "select count(*) from reports.alert_history where status <> 'resolved'")
+        model = con.execute("select model_version, roc_auc, bgnbd_roc_auc, gate_passed from ml.model_runs order by evaluated_at desc limit 1").fetchall() if _count(
+            con, "select count(*) from duckdb_tables() where schema_name = 'ml' and table_name = 'model_runs'") else []
+    lines.append(f"Warehouse          {settings.duckdb_path}")
+    if customers is not None:
+        lines.append(f"Customers          {customers:,} (churned by your churn settings: {churned or 0:,})")
+    if at_risk is not None:
+        lines.append(f"At risk            {at_risk:,} customers not yet churned with high churn risk")
+    if model:
+        version, auc, bgnbd, passed = model[0]
+        lines.append(f"Churn model        {version}: backtest ROC AUC {auc:.3f} (BG/NBD {bgnbd:.3f}), gate {'passed' if passed else 'FAILED'}")
+    if alerts is not None:
+        lines.append(f"Alerts firing      {alerts}")
+    if quarantined:
+        lines.append(f"Quarantined rows   {quarantined:,} (see raw._quarantine for file, row, field, reason)")
+    exports = settings.path(settings.paths.exports_dir)
+    audience_files = [p for p in _files(exports, "*.csv") if "/." not in str(p)]
+    if audience_files:
+        latest = max(p.parent.parent for p in audience_files)
+        lines.append(f"Audience files     {len(audience_files)} in {latest} (manifest.json lists rows, checksums, suppressions)")
+    outbox = settings.delivery().outbox_dir
+    emails = _files(outbox, "*.html")
+    if emails:
+        lines.append(f"Emails             {len(emails)} in {outbox} (open the .html files in a browser; .eml for mail clients)")
+        for path in emails[-3:]:
+            lines.append(f"                   {path}")
+    parquet = _files(settings.path(settings.paths.parquet_dir), "*.parquet")
+    if parquet:
+        lines.append(f"Parquet marts      {len(parquet)} files in {settings.path(settings.paths.parquet_dir)}")
+    lines.append(f"Model artifacts    {settings.path(settings.paths.artifacts_dir) / 'models'}")
+    lines.append("Dagster UI         make ui, then open http://127.0.0.1:3000 (run history, asset graph, checks)")
+    lines.append(f"Query read-only    .venv/bin/python -c \"import duckdb; duckdb.connect('{settings.duckdb_path}', read_only=True)"
+                 ".sql('from marts.customer_rfm limit 5').show()\"")
+    return lines
 
 
 def print_summary(result, seconds: float) -> None:
@@ -21,17 +76,7 @@ def print_summary(result, seconds: float) -> None:
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                print(f"  failed step {event.step_key}: {event.event_specific_data.error.message.strip()[:500]}")
-    with warehouse(settings, read_only=True) as con:
-        counts = _table_counts(con)
-        quarantined = con.execute("select count(*) from raw._quarantine").fetchall()[0][0] if any(
-            t == "shopify_orders" for _, t, _ in counts
-        ) else 0
-    raw = [(t, n) for s, t, n in counts if s == "raw"]
-    print(f"\nWarehouse: {settings.duckdb_path}")
-    print(f"  raw tables: {len(raw)}, rows: {sum(n for _, n in raw):,}, quarantined rows: {quarantined:,} (raw._quarantine)")
-    for schema in sorted({s for s, _, _ in counts} - {"raw"}):
-        tables = [(t, n) for s, t, n in counts if s == schema]
-        print(f"  {schema}: {len(tables)} tables")
-    print("\nOpen the Dagster UI: make ui  (then http://127.0.0.1:3000)")
-    print(f"Query read-only: duckdb -readonly {settings.duckdb_path}   (while no run is writing)")
+                print(f"  failed step {event.step_key}: {event.event_specific_data.error.message.strip()[:800]}")
+    print()
+    for line in summary_lines(settings):
+        print(line)

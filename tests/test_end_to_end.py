@@ -113,3 +113,30 @@ def test_digest_and_weekly_report_are_in_the_outbox(pipeline):
     customers = pipeline["con"].execute("select count(*) from marts.dim_customers").fetchall()[0][0]
     text = report.get_body(("plain",)).get_content()
     assert f"{customers:,}" in text
+
+
+@pytest.mark.xdist_group("e2e")
+def test_backfill_of_two_past_dates_leaves_today_untouched(pipeline):
+    root = pipeline["root"]
+    pipeline["con"].close()
+    exports_before = sorted((p.relative_to(root), p.stat().st_mtime_ns) for p in (root / "exports_dir").rglob("*") if p.is_file())
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        today = con.execute("select count(*), max(date_day) from marts.kpi_daily").fetchall()[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETENTION_SETTINGS", str(root / "settings.yaml"))
+        from orchestration.definitions import defs
+
+        job = defs().resolve_job_def("rebuild_history")
+        with dg.instance_for_test() as instance:
+            for day in ("2026-09-01", "2026-10-01"):
+                assert job.execute_in_process(instance=instance, partition_key=day, raise_on_error=False).success
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        for day, schema in (("2026-09-01", "asof_20260901_marts"), ("2026-10-01", "asof_20261001_marts")):
+            latest = con.execute(f"select max(date_day) from {schema}.kpi_daily").fetchall()[0][0]
+            assert str(latest) == day
+            last_order = con.execute(f"select max(ordered_at) from {schema}.fct_orders").fetchall()[0][0]
+            assert str(last_order)[:10] <= day
+        assert con.execute("select count(*), max(date_day) from marts.kpi_daily").fetchall()[0] == today
+    exports_after = sorted((p.relative_to(root), p.stat().st_mtime_ns) for p in (root / "exports_dir").rglob("*") if p.is_file())
+    assert exports_after == exports_before
+    pipeline["con"] = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)

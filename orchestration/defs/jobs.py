@@ -4,8 +4,8 @@ import dagster as dg
 
 nightly_pipeline = dg.define_asset_job(
     name="nightly_pipeline",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("weekly_report"),
-    description="Everything but the weekly stakeholder report.",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("weekly_report", "history"),
+    description="Everything but the weekly stakeholder report and history rebuilds.",
 )
 
 ingest_sources = dg.define_asset_job(
