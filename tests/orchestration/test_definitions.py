@@ -29,10 +29,11 @@ def test_definitions_hold_the_whole_pipeline():
     checks = {key.to_user_string() for key in graph.asset_check_keys}
     assert {f"raw/{table}:great_expectations_suite" for table in raw} <= checks
     assert "churn_model:quality_gate" in checks
+    assert any("freshness" in check for check in checks if check.startswith("raw/shopify_orders:"))
     assert any(check.startswith("marts/fct_orders:") for check in checks)  # dbt tests appear as asset checks
 
     jobs = {job.name for job in definitions.resolve_all_job_defs()}
-    assert {"nightly_pipeline", "weekly_report", "ingest_sources"} <= jobs
+    assert {"nightly_pipeline", "weekly_report", "ingest_sources", "rebuild_history"} <= jobs
     schedules = {s.name: s for s in definitions.resolve_schedule_defs()} if hasattr(definitions, "resolve_schedule_defs") else {
         s.name: s for s in definitions.schedules}
     assert schedules["nightly_pipeline_schedule"].cron_schedule == "0 3 * * *"
@@ -40,7 +41,7 @@ def test_definitions_hold_the_whole_pipeline():
     sensors = {s.name for s in definitions.sensors} if definitions.sensors else set()
     repo = definitions.get_repository_def()
     sensors |= {s.name for s in repo.sensor_defs}
-    assert {"landing_folder_sensor", "run_failure_email"} <= sensors
+    assert {"landing_folder_sensor", "run_failure_email", "freshness_checks_sensor"} <= sensors
 
     nightly = definitions.resolve_job_def("nightly_pipeline")
     assert "weekly_report" not in {node.name for node in nightly.graph.node_defs}
