@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test setup ui validate lint benchmark clean
+.PHONY: demo test setup ui validate lint docs clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,8 @@ validate: setup
 lint: setup
 	$(BIN)/ruff check .
 
-benchmark: setup
-	$(BIN)/python benchmarks/pipeline.py --customers $${CUSTOMERS:-100000}
+docs: setup
+	DUCKDB_PATH=$(CURDIR)/data/warehouse.duckdb $(BIN)/dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
 
 clean:
 	rm -rf data .dagster_home dbt_project/target dbt_project/logs
