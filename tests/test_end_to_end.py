@@ -140,3 +140,54 @@ def test_backfill_of_two_past_dates_leaves_today_untouched(pipeline):
     exports_after = sorted((p.relative_to(root), p.stat().st_mtime_ns) for p in (root / "exports_dir").rglob("*") if p.is_file())
     assert exports_after == exports_before
     pipeline["con"] = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+
+
+@pytest.mark.xdist_group("e2e")
+def test_reports_from_the_warehouse_arrive_over_smtp(pipeline):
+    """The digest and the weekly report, built from this warehouse, received by a real SMTP server on loopback."""
+    from core.settings import load_settings
+    from reports.delivery import deliver, flush_outbox
+    from reports.render import render_weekly_report
+    from reports.settings import SmtpSettings
+    from reports.warehouse import at_risk_high_value, weekly_context
+    from tests.reports.conftest import SmtpServer
+
+    root = pipeline["root"]
+    settings = load_settings(root / "settings.yaml")
+    server = SmtpServer().start()
+    try:
+        delivery = settings.delivery().model_copy(update={
+            "outbox_dir": root / "smtp_outbox",
+            "smtp": SmtpSettings(host="127.0.0.1", port=server.port, security="none"),
+        })
+        # the nightly digest waits in the outbox (no SMTP configured then); the next flush sends it
+        digests = flush_outbox(delivery.model_copy(update={"outbox_dir": root / "outbox"}))
+        assert digests and all(d.status == "sent" for d in digests)
+        assert any("alert" in e.content.decode("utf-8", "replace").lower() for e in server.envelopes)
+        server.handler.envelopes.clear()
+        con = pipeline["con"]
+        as_of = con.execute("select max(snapshot_date) from ml.churn_scores").fetchall()[0][0]
+        context = weekly_context(con, as_of)
+        # a customer whose name is markup must be shown as text, never run as a script
+        hostile = pd.DataFrame([{"customer_id": "c_x", "customer_name": "<script>alert(1)</script>", "value": 1e6,
+                                 "churn_probability": 0.9, "reasons": "service: open complaint", "recommended_action": "personal_contact"}])
+        context.at_risk_customers = pd.concat([hostile, context.at_risk_customers], ignore_index=True)
+        result = deliver(render_weekly_report(context, settings.reports.render), None, delivery)
+        assert result.status == "sent"
+        (envelope,) = server.envelopes
+        assert sorted(envelope.rcpt_tos) == sorted(settings.reports.delivery.recipients["weekly_report"])
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert message.get_content_type() == "multipart/alternative"
+        html = message.get_body(("html",)).get_content()
+        cids = re.findall(r'src="cid:([^"]+)"', html)
+        parts = {part.get("Content-ID", "").strip("<>") for part in message.walk() if part.get_content_type() == "image/png"}
+        assert cids and set(cids) <= parts
+        assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        text = message.get_body(("plain",)).get_content()
+        customers = con.execute("select count(*) from marts.dim_customers").fetchall()[0][0]
+        assert f"{customers:,}" in text and f"{customers:,}" in html
+        top = at_risk_high_value(con, limit=1)
+        if len(top):
+            assert str(top["customer_id"].iloc[0]) in html
+    finally:
+        server.stop()

@@ -19,12 +19,26 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 
 def prepare_dbt_manifest() -> Path:
     """Run `dbt parse` so the code location has a manifest (setup runs it once; so does first import)."""
-    dbt_project.preparer.prepare(dbt_project)
+    DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
+        ["parse", "--quiet"], target_path=dbt_project.target_path
+    ).wait()
     return dbt_project.manifest_path
 
 
-dbt_project.prepare_if_dev()
-if not dbt_project.manifest_path.exists():
+def manifest_is_stale() -> bool:
+    """True when the manifest is missing or older than any model, macro, seed or test file."""
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+    paths = [DBT_PROJECT_DIR / name for name in sources]
+    files = [p for path in paths for p in ([path] if path.is_file() else path.rglob("*") if path.exists() else [])]
+    return any(p.is_file() and p.stat().st_mtime > built for p in files)
+
+
+# the asset definitions below are read from the manifest: keep it in step with the project
+if manifest_is_stale():
     prepare_dbt_manifest()
 
 
