@@ -60,7 +60,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "DUCKDB_PATH": str(settings.duckdb_path),
         "DUCKDB_MEMORY_LIMIT": settings.warehouse.memory_limit,
         "DUCKDB_TEMP_DIR": str(settings.path(settings.warehouse.temp_directory)),
-        "DBT_THREADS": str(settings.warehouse.threads),
+        "DBT_THREADS": "1",  # one model at a time: concurrent models share one DuckDB memory limit and spill
     }
 
 

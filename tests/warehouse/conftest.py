@@ -35,9 +35,16 @@ def run_dbt(args: list[str], duckdb_path: Path, work_dir: Path, vars: dict | Non
         "PATH": f"{DBT.parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     command = [
-        str(DBT), *args,
-        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-        "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(DBT_PROJECT),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
     ]
     if vars:
         import json

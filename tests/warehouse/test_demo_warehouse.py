@@ -42,16 +42,17 @@ def demo_warehouse(tmp_path_factory) -> dict:
     settings.demo.customers = CUSTOMERS
     settings.demo.seed = SEED
     settings.demo.as_of = AS_OF
-    settings.warehouse.duckdb_path = root / "warehouse.duckdb"
+    db = root / "warehouse.duckdb"
+    settings.warehouse.duckdb_path = db
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DUCKDB_PATH", str(root / "warehouse.duckdb"))  # never someone else's warehouse
+        patch.setenv("DUCKDB_PATH", str(db))  # never someone else's warehouse, whatever the environment says
         ensure_demo_data(settings)
         ingest_all(settings)
     started = time.monotonic()
-    result = run_dbt(["build"], settings.duckdb_path, root)
+    result = run_dbt(["build"], db, root)
     truth_dir = settings.path(settings.paths.demo_dir) / "truth"
     return {
-        "db": settings.duckdb_path,
+        "db": db,
         "truth": json.loads((truth_dir / "truth.json").read_text()),
         "orders": pd.read_parquet(truth_dir / "orders.parquet"),
         "build_seconds": time.monotonic() - started,
@@ -68,7 +69,12 @@ def test_dbt_build_runs_models_tests_and_unit_tests(demo_warehouse):
 
 
 def test_every_mart_has_rows(demo_warehouse):
-    marts = [name for (name,) in query(demo_warehouse["db"], "select table_name from information_schema.tables where table_schema = 'marts'")]
+    marts = [
+        name
+        for (name,) in query(
+            demo_warehouse["db"], "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+    ]
     assert len(marts) >= 18
     empty = [m for m in marts if query(demo_warehouse["db"], f"select count(*) from marts.{m}")[0][0] == 0]
     assert not empty
@@ -118,7 +124,9 @@ def test_defective_product_is_a_systemic_issue(demo_warehouse):
         [sku],
     )
     assert rows and rows[0][0] == "product" and rows[0][1] > 0.25 and rows[0][2]
-    europe = query(demo_warehouse["db"], "select long_delivery_share from marts.churn_systemic_issues where issue_id = 'region=Europe'")
+    europe = query(
+        demo_warehouse["db"], "select long_delivery_share from marts.churn_systemic_issues where issue_id = 'region=Europe'"
+    )
     assert europe and europe[0][0] > 0.1
 
 
@@ -179,8 +187,11 @@ def test_activation_columns_never_carry_relay_addresses(demo_warehouse):
 
 def test_ml_snapshots_are_point_in_time(demo_warehouse):
     db = demo_warehouse["db"]
-    snapshots = query(db, "select snapshot_date, count(*), bool_and(label_window_complete), max(is_scoring_snapshot::int) "
-                          "from marts.ml_customer_features group by 1 order by 1")
+    snapshots = query(
+        db,
+        "select snapshot_date, count(*), bool_and(label_window_complete), max(is_scoring_snapshot::int) "
+        "from marts.ml_customer_features group by 1 order by 1",
+    )
     assert len(snapshots) == 7
     dates = [s[0] for s in snapshots]
     assert all((b - a).days == 30 for a, b in zip(dates, dates[1:], strict=False))

@@ -86,8 +86,7 @@ def test_per_customer_orders_dates_and_spend_match_pandas(cdnow):
 def test_order_facts_match_the_file(cdnow):
     actual = frame(
         cdnow["db"],
-        "select split_part(account_id, ':', 2) as customer_id, ordered_date, order_amount, currency "
-        "from marts.fct_orders",
+        "select split_part(account_id, ':', 2) as customer_id, ordered_date, order_amount, currency from marts.fct_orders",
     )
     assert set(actual["currency"]) == {"USD"}
     by_day = actual.groupby(["customer_id", "ordered_date"])["order_amount"].agg(["size", "sum"])

@@ -8,13 +8,12 @@ orders as (
 ),
 
 resolved as (
-    select
-        {% if var('as_of_date') is not none and var('as_of_date') | string | trim not in ('', 'None', 'null') -%}
-        cast('{{ var("as_of_date") }}' as date)
-        {%- else -%}
-        coalesce(max(cast(orders.ordered_at as date)), current_date)
-        {%- endif %} as as_of_date
+    {%- if var('as_of_date') is not none and var('as_of_date') | string | trim not in ('', 'None', 'null') %}
+    select cast('{{ var("as_of_date") }}' as date) as as_of_date
+    {%- else %}
+    select coalesce(max(cast(ordered_at as date)), current_date) as as_of_date
     from orders
+    {%- endif %}
 ),
 
 final as (

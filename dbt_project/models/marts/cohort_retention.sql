@@ -62,7 +62,9 @@ grid as (
 
 final as (
     select
-        cast(grid.cohort_month as {{ retention.type_text() }}) || ':' || cast(grid.months_since_first_order as {{ retention.type_text() }}) as cohort_cell_id,
+        cast(grid.cohort_month as {{ retention.type_text() }})
+        || ':'
+        || cast(grid.months_since_first_order as {{ retention.type_text() }}) as cohort_cell_id,
         grid.cohort_month,
         grid.months_since_first_order,
         grid.activity_month,

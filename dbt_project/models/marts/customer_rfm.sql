@@ -38,7 +38,9 @@ final as (
         f_score,
         m_score,
         fm_score,
-        cast(r_score as {{ retention.type_text() }}) || cast(f_score as {{ retention.type_text() }}) || cast(m_score as {{ retention.type_text() }}) as rfm_cell,
+        cast(r_score as {{ retention.type_text() }})
+        || cast(f_score as {{ retention.type_text() }})
+        || cast(m_score as {{ retention.type_text() }}) as rfm_cell,
         case
             when r_score = 5 and fm_score = 1 then 'New'
             when r_score = 5 and fm_score in (2, 3) then 'Potential Loyalist'

@@ -15,7 +15,8 @@ renamed as (
     select
         trim({{ q('campaign.id') }}) as campaign_id,
         cast({{ q('segments.date') }} as date) as campaign_date,
-        trim({{ q('campaign.id') }}) || ':' || cast(cast({{ q('segments.date') }} as date) as {{ retention.type_text() }}) as campaign_day_id,
+        trim({{ q('campaign.id') }}) || ':'
+        || cast(cast({{ q('segments.date') }} as date) as {{ retention.type_text() }}) as campaign_day_id,
         {{ q('campaign.name') }} as campaign_name,
         upper(trim({{ q('customer.currency_code') }})) as currency,
         -- cost arrives in micros of the account currency
