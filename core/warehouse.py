@@ -5,9 +5,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from collections.abc import Iterator
 
+import logging
+import time
+
 import duckdb
 
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
+LOCK_WAIT_SECONDS = 120
 
 
 def connect(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -16,15 +22,25 @@ def connect(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyCo
     path.parent.mkdir(parents=True, exist_ok=True)
     temp_dir = settings.path(settings.warehouse.temp_directory)
     temp_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(
-        str(path),
-        read_only=read_only,
-        config={
-            "memory_limit": settings.warehouse.memory_limit,
-            "threads": settings.warehouse.threads,
-            "temp_directory": str(temp_dir),
-        },
-    )
+    config = {
+        "memory_limit": settings.warehouse.memory_limit,
+        "threads": settings.warehouse.threads,
+        "temp_directory": str(temp_dir),
+    }
+    # DuckDB allows one writing process; Dagster's pool serialises our writers, and this
+    # wait covers anything else holding the file for a moment (an analyst's open session).
+    waited, pause = 0.0, 0.2
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or waited >= LOCK_WAIT_SECONDS:
+                raise
+            log.warning("warehouse %s is busy (held by another process); waiting %.1f s", path, pause)
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 5.0)
     # set after connecting: the ICU extension (built in) is only loaded by then
     con.execute("set TimeZone = 'UTC'")
     return con

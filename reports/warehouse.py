@@ -218,14 +218,17 @@ def _kpis(con: duckdb.DuckDBPyConnection, as_of: dt.date, period_days: int) -> p
         ("historical_ltv", pick("historical_ltv", as_of), pick("historical_ltv", earlier)),
     ]
     if _table_exists(con, "ml", "churn_scores"):
-        predicted = _frame(con, "select avg(predicted_clv_12m)::double as v, count(*) filter (where risk_band = 'high') as n from ml.churn_scores")
+        predicted = _frame(con, "select avg(predicted_clv_12m)::double as v from ml.churn_scores")
         previous = _previous_as_of(con, earlier)
         at_risk_before = None
         if previous is not None:
             at_risk_before = _frame(
-                con, "select count(*) filter (where risk_band = 'high') as n from history.customer_states where as_of = ?", [previous]
+                con,
+                "select count(*) as n from history.customer_states "
+                "where as_of = ? and risk_band = 'high' and value_tier = 'high' and not is_churned",
+                [previous],
             )["n"].iloc[0]
-        rows += [("predicted_ltv", predicted["v"].iloc[0], None), ("customers_at_risk", int(predicted["n"].iloc[0]), at_risk_before)]
+        rows += [("predicted_ltv", predicted["v"].iloc[0], None), ("customers_at_risk", len(at_risk_high_value(con)), at_risk_before)]
     return pd.DataFrame(rows, columns=["kpi", "value", "previous_value"])
 
 
