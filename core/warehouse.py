@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from collections.abc import Iterator
-
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 

@@ -119,8 +119,12 @@ def ensure_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
 
         currencies = pd.DataFrame({"code": list(_currency_codes())})
         countries = pd.DataFrame([(c.alpha_2, c.alpha_3) for c in pycountry.countries], columns=["alpha_2", "alpha_3"])
-        con.execute("insert into raw._iso_currencies select * from currencies")
-        con.execute("insert into raw._iso_countries select * from countries")
+        con.register("_currency_frame", currencies)
+        con.register("_country_frame", countries)
+        con.execute("insert into raw._iso_currencies select * from _currency_frame")
+        con.execute("insert into raw._iso_countries select * from _country_frame")
+        con.unregister("_currency_frame")
+        con.unregister("_country_frame")
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
