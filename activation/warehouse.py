@@ -17,6 +17,8 @@ from activation.control import winback_effect
 from activation.exports import PublishResult, publish, read_previous_members
 
 TOP_REASONS = 3
+# value tier from the RFM monetary quintile: 5 = top 20% of spend (one rule for audiences and reports)
+VALUE_TIER_SQL = "case when rfm.m_score >= 5 then 'high' when rfm.m_score >= 3 then 'mid' else 'low' end"
 
 SCORED_CUSTOMERS_SQL = """
 select
@@ -33,8 +35,7 @@ select
     segments.lifecycle_stage,
     scores.churn_probability,
     scores.risk_band,
-    -- value tier from the RFM monetary quintile: 5 = top 20% of spend
-    case when rfm.m_score >= 5 then 'high' when rfm.m_score >= 3 then 'mid' else 'low' end as value_tier,
+    {value_tier} as value_tier,
     scores.predicted_clv_12m,
     customers.days_since_last_order,
     coalesce(intervals.is_frequency_declining, false) as is_frequency_declining,
@@ -59,7 +60,7 @@ def scored_customers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     reason_columns = ", ".join(
         f"scores.reason_{k}{suffix} as reason_{k}{suffix}" for k in range(1, TOP_REASONS + 1) for suffix in ("", "_cause", "_detail")
     )
-    frame = con.execute(SCORED_CUSTOMERS_SQL.format(reason_columns=reason_columns)).df()
+    frame = con.execute(SCORED_CUSTOMERS_SQL.format(reason_columns=reason_columns, value_tier=VALUE_TIER_SQL)).df()
     reasons = []
     for row in frame.itertuples(index=False):
         items = []

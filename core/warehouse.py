@@ -54,6 +54,10 @@ def warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb
         con.close()
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return scalar(con, "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]) > 0
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
     """First value of the first row. DuckDB 2 keeps a result open until it is fully fetched,
     so never use `.fetchone()` on a connection that runs more statements afterwards."""

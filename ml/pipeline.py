@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from core.warehouse import table_exists
 from ml import registry
 from ml.evaluate import GateResult, quality_gate, score_drift
 from ml.features import load_feature_frame
@@ -108,7 +109,7 @@ def score_all(con: duckdb.DuckDBPyConnection, models_dir: Path, *, scored_at: dt
     scores = result.scores
     _ensure_tables(con)
     previous = None
-    if con.execute("select count(*) from duckdb_tables() where schema_name = 'ml' and table_name = 'churn_scores'").fetchall()[0][0]:
+    if table_exists(con, "ml", "churn_scores"):
         previous = con.execute("select churn_probability from ml.churn_scores").df()["churn_probability"]
     drift = score_drift(previous, scores["churn_probability"]) if previous is not None and len(previous) else None
     psi_value = drift.get("psi") if drift else None

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from core.settings import Settings, load_settings
-from core.warehouse import warehouse
+from core.warehouse import table_exists, warehouse
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int | None:
@@ -34,8 +34,11 @@ def summary_lines(settings: Settings) -> list[str]:
         churned = _count(con, "select count(*) from marts.customer_segments where is_churned")
         quarantined = _count(con, "select count(*) from raw._quarantine")
         alerts = _count(con, "select count(*) from reports.alert_history where status <> 'resolved'")
-        model = con.execute("select model_version, roc_auc, bgnbd_roc_auc, gate_passed from ml.model_runs order by evaluated_at desc limit 1").fetchall() if _count(
-            con, "select count(*) from duckdb_tables() where schema_name = 'ml' and table_name = 'model_runs'") else []
+        model = []
+        if table_exists(con, "ml", "model_runs"):
+            model = con.execute(
+                "select model_version, roc_auc, bgnbd_roc_auc, gate_passed from ml.model_runs order by evaluated_at desc limit 1"
+            ).fetchall()
     lines.append(f"Warehouse          {settings.duckdb_path}")
     if customers is not None:
         lines.append(f"Customers          {customers:,} (churned by your churn settings: {churned or 0:,})")

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from core.warehouse import table_exists
 from reports.alerts import Alert, decide_notifications, empty_history, evaluate_rules
 from reports.delivery import DeliveryResult, deliver, flush_outbox
 from reports.formatting import Formatter
@@ -34,10 +35,7 @@ def _formatter(settings: ReportsSettings, currency: str) -> Formatter:
 
 
 def _load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'reports' and table_name = 'alert_history'"
-    ).fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "reports", "alert_history"):
         return empty_history()
     return con.execute("select * from reports.alert_history").df()
 

@@ -13,17 +13,12 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from activation.warehouse import VALUE_TIER_SQL
+from core.warehouse import table_exists
 from reports.alerts import AlertInputs
 from reports.render import WeeklyReportContext
 
 HISTORY_KEEP_DAYS = 400
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    rows = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
-    ).fetchall()
-    return rows[0][0] > 0
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -47,10 +42,10 @@ def snapshot_customer_states(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> 
     con.execute("begin transaction")
     con.execute("delete from history.customer_states where as_of = ? or as_of < ?", [as_of, as_of - dt.timedelta(days=HISTORY_KEEP_DAYS)])
     con.execute(
-        """
+        f"""
         insert into history.customer_states
         select ?, customers.customer_id, rfm.rfm_segment, scores.risk_band,
-            case when rfm.m_score >= 5 then 'high' when rfm.m_score >= 3 then 'mid' else 'low' end,
+            {VALUE_TIER_SQL},
             scores.churn_probability, customers.total_revenue, segments.is_churned
         from marts.dim_customers as customers
         left join marts.customer_rfm as rfm on rfm.customer_id = customers.customer_id
@@ -64,7 +59,7 @@ def snapshot_customer_states(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> 
 
 
 def _previous_as_of(con: duckdb.DuckDBPyConnection, before: dt.date) -> dt.date | None:
-    if not _table_exists(con, "history", "customer_states"):
+    if not table_exists(con, "history", "customer_states"):
         return None
     rows = con.execute("select max(as_of) from history.customer_states where as_of <= ?", [before]).fetchall()
     return rows[0][0]
@@ -77,7 +72,7 @@ def at_risk_high_value(con: duckdb.DuckDBPyConnection, limit: int | None = None)
     """High churn risk, top-quintile spend and not churned yet, most valuable first, with reasons and action."""
     action = "null"
     joins = ""
-    if _table_exists(con, "activation", "publish_history"):
+    if table_exists(con, "activation", "publish_history"):
         joins = """
         left join (
             select customer_id, any_value(action) as action
@@ -136,7 +131,7 @@ def alert_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date, audience_paths:
             [previous],
         )
     model_runs = None
-    if _table_exists(con, "ml", "model_runs"):
+    if table_exists(con, "ml", "model_runs"):
         model_runs = _frame(
             con,
             "select model_name, model_version, evaluated_at, gate_passed, gate_failures, score_psi from ml.model_runs order by evaluated_at",
@@ -217,7 +212,7 @@ def _kpis(con: duckdb.DuckDBPyConnection, as_of: dt.date, period_days: int) -> p
         ("revenue", revenue["now"], revenue["before"]),
         ("historical_ltv", pick("historical_ltv", as_of), pick("historical_ltv", earlier)),
     ]
-    if _table_exists(con, "ml", "churn_scores"):
+    if table_exists(con, "ml", "churn_scores"):
         predicted = _frame(con, "select avg(predicted_clv_12m)::double as v from ml.churn_scores")
         previous = _previous_as_of(con, earlier)
         at_risk_before = None
@@ -260,7 +255,7 @@ def weekly_context(con: duckdb.DuckDBPyConnection, as_of: dt.date, period_days: 
     """Everything the weekly stakeholder report shows, as of the last nightly run."""
     sizes, transitions = _rfm_movement(con, as_of, period_days)
     winback = pd.DataFrame(columns=["campaign"])
-    if _table_exists(con, "activation", "winback_effect"):
+    if table_exists(con, "activation", "winback_effect"):
         winback = _frame(
             con,
             """
