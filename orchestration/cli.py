@@ -67,7 +67,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     definitions = defs()
     with dg.DagsterInstance.get() as instance:
         for name in args.jobs:
-            result = definitions.resolve_job_def(name).execute_in_process(instance=instance, raise_on_error=False)
+            job = definitions.resolve_job_def(name)
+            run_config = {}
+            if args.full_refresh and job.graph.has_node_named("warehouse_models"):
+                run_config = {"ops": {"warehouse_models": {"config": {"full_refresh": True}}}}
+            result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
             if not result.success:
                 break
     print_summary(result, time.monotonic() - started)
@@ -109,9 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("validate", help="validate the settings file without running anything").set_defaults(func=cmd_validate)
     commands.add_parser("prepare", help="parse the dbt project (manifest for the code location)").set_defaults(func=cmd_prepare)
     demo = commands.add_parser("demo", help="run the whole nightly pipeline and print where the results are")
-    demo.set_defaults(func=cmd_run, jobs=["nightly_pipeline", "weekly_report"])
+    demo.set_defaults(func=cmd_run, jobs=["nightly_pipeline", "weekly_report"], full_refresh=False)
     run = commands.add_parser("run", help="run jobs by name in this process, in order")
     run.add_argument("jobs", nargs="+", metavar="job")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental warehouse models from all raw data (default: only what arrived since the last run)",
+    )
     run.set_defaults(func=cmd_run)
     backfill = commands.add_parser("backfill", help="rebuild the warehouse views as of each past date in a range")
     backfill.add_argument("--from", dest="start", required=True, help="first as-of date, YYYY-MM-DD")

@@ -59,9 +59,16 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     return {
         "DUCKDB_PATH": str(settings.duckdb_path),
         "DUCKDB_MEMORY_LIMIT": settings.warehouse.memory_limit,
+        "DUCKDB_THREADS": str(settings.warehouse.threads),
         "DUCKDB_TEMP_DIR": str(settings.path(settings.warehouse.temp_directory)),
         "DBT_THREADS": "1",  # one model at a time: concurrent models share one DuckDB memory limit and spill
     }
+
+
+class WarehouseBuildConfig(dg.Config):
+    """Run config of the dbt build."""
+
+    full_refresh: bool = False  # rebuild the incremental staging models from all raw data
 
 
 @dbt_assets(
@@ -70,11 +77,21 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     dagster_dbt_translator=WarehouseTranslator(),
     pool=DUCKDB_POOL,
 )
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    """`dbt build` (models and their tests) with the settings passed as dbt vars."""
+def warehouse_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: WarehouseBuildConfig
+):
+    """`dbt build` (models and their tests) with the settings passed as dbt vars.
+
+    The large staging models are incremental: a nightly build reads only the raw rows loaded
+    since the last build. `full_refresh` rebuilds them from all raw data
+    (`retention run nightly_pipeline --full-refresh`)."""
     settings = warehouse.load_settings()
     os.environ.update(dbt_environment(settings))
-    yield from dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context).stream()
+    args = ["build", "--vars", json.dumps(settings.dbt_vars())]
+    if config.full_refresh:
+        context.log.info("full refresh: every incremental model is rebuilt from all raw data")
+        args.append("--full-refresh")
+    yield from dbt.cli(args, context=context).stream()
 
 
 @dg.definitions

@@ -50,6 +50,7 @@ def _dbt_build(settings: Settings, root: Path) -> None:
         **os.environ,
         "DUCKDB_PATH": str(settings.path(settings.warehouse.duckdb_path)),
         "DUCKDB_MEMORY_LIMIT": settings.warehouse.memory_limit,
+        "DUCKDB_THREADS": str(settings.warehouse.threads),
         "DUCKDB_TEMP_DIR": str(settings.path(settings.warehouse.temp_directory)),
         "DBT_THREADS": "1",
     }

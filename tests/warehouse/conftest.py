@@ -27,6 +27,7 @@ def ingest_all(settings: Settings) -> None:
 
 def run_dbt(args: list[str], duckdb_path: Path, work_dir: Path, vars: dict | None = None) -> subprocess.CompletedProcess:
     """Run the project's dbt against `duckdb_path`, with target and logs kept under `work_dir`."""
+    work_dir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "DUCKDB_PATH": str(duckdb_path),

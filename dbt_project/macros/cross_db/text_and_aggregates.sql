@@ -66,17 +66,20 @@
     array_join(array_sort(collect_set({{ expression }})), '{{ separator }}')
 {%- endmacro %}
 
-{#- the value of `expression` on the row with the largest `order_by` within the group -#}
-{% macro arg_max(expression, order_by) -%}
-    {{ return(adapter.dispatch('arg_max', 'retention')(expression, order_by)) }}
+{#- the value of `expression` on the row with the largest `order_by` within the group; on a tie
+    the row with the largest `tie_breaker`, so the result never depends on row order -#}
+{% macro arg_max(expression, order_by, tie_breaker=none) -%}
+    {{ return(adapter.dispatch('arg_max', 'retention')(expression, order_by, tie_breaker)) }}
 {%- endmacro %}
 
-{% macro default__arg_max(expression, order_by) -%}
-    arg_max({{ expression }}, {{ order_by }})
+{% macro default__arg_max(expression, order_by, tie_breaker=none) -%}
+    {%- if tie_breaker is none %}arg_max({{ expression }}, {{ order_by }})
+    {%- else %}arg_max({{ expression }}, ({{ order_by }}, {{ tie_breaker }})){% endif -%}
 {%- endmacro %}
 
-{% macro spark__arg_max(expression, order_by) -%}
-    max_by({{ expression }}, {{ order_by }})
+{% macro spark__arg_max(expression, order_by, tie_breaker=none) -%}
+    {%- if tie_breaker is none %}max_by({{ expression }}, {{ order_by }})
+    {%- else %}max_by({{ expression }}, struct({{ order_by }}, {{ tie_breaker }})){% endif -%}
 {%- endmacro %}
 
 {% macro arg_min(expression, order_by) -%}

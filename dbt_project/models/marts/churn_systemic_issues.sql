@@ -108,7 +108,7 @@ final as (
         >= 3 as is_strong_evidence,
         round(context.long_delivery_share, 4) as long_delivery_share,
         round(context.return_rate, 4) as return_rate,
-        row_number() over (order by by_dimension.adjusted_lift_ci_low desc, by_dimension.orders desc) as issue_rank
+        row_number() over (order by by_dimension.adjusted_lift_ci_low desc, by_dimension.orders desc, by_dimension.dimension, by_dimension.dimension_value) as issue_rank
     from by_dimension
     left join context
         on by_dimension.dimension = context.dimension

@@ -25,10 +25,10 @@ line_facts as (
         order_id,
         count(*) as line_count,
         sum(quantity) as item_count,
-        -- the order's main product: its most valuable line
-        {{ retention.arg_max('sku', 'line_amount') }} as primary_sku,
-        {{ retention.arg_max('category', 'line_amount') }} as primary_category,
-        {{ retention.arg_max('category_type', 'line_amount') }} as primary_category_type
+        -- the order's main product: its most valuable line (of equal lines, the last SKU in sort order)
+        {{ retention.arg_max('sku', 'line_amount', "coalesce(sku, '')") }} as primary_sku,
+        {{ retention.arg_max('category', 'line_amount', "coalesce(sku, '')") }} as primary_category,
+        {{ retention.arg_max('category_type', 'line_amount', "coalesce(sku, '')") }} as primary_category_type
     from order_lines
     group by order_id
 ),

@@ -1,7 +1,9 @@
+{{ config(materialized='incremental', unique_key='order_item_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+
 with
 
 source as (
-    select * from {{ source('amazon', 'amazon_order_items') }}
+    {{ retention.incremental_source(source('amazon', 'amazon_order_items'), [q('amazon-order-id'), q('sku')]) }}
 ),
 
 latest as (

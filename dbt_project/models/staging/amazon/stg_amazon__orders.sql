@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
 {%- set buyer_schema = {'BuyerEmail': 'text', 'BuyerName': 'text'} -%}
 {%- set address_schema = {
     'Name': 'text', 'AddressLine1': 'text', 'City': 'text', 'StateOrRegion': 'text', 'PostalCode': 'text',
@@ -7,7 +8,7 @@
 with
 
 source as (
-    select * from {{ source('amazon', 'amazon_orders') }}
+    {{ retention.incremental_source(source('amazon', 'amazon_orders'), [q('AmazonOrderId')]) }}
 ),
 
 latest as (

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
 {%- set money = {'value': 'text', 'currency': 'text'} -%}
 {%- set line_schema = [{
     'lineItemId': 'text', 'legacyItemId': 'text', 'sku': 'text', 'title': 'text', 'quantity': 'text',
@@ -7,13 +8,14 @@
 with
 
 source as (
-    select * from {{ source('ebay', 'ebay_orders') }}
+    {{ retention.incremental_source(source('ebay', 'ebay_orders'), [q('orderId')]) }}
 ),
 
 latest as (
     select
         {{ q('orderId') }} as order_id,
         {{ q('lineItems') }} as line_items,
+        _loaded_at,
         {{ retention.latest_version_rank([q('orderId')], retention.to_utc_timestamp(q('lastModifiedDate'))) }}
             as version_rank
     from source
@@ -22,7 +24,8 @@ latest as (
 exploded as (
     select
         trim(order_id) as order_id,
-        {{ retention.explode(retention.json_to_struct('line_items', line_schema)) }} as line_item
+        {{ retention.explode(retention.json_to_struct('line_items', line_schema)) }} as line_item,
+        _loaded_at as loaded_at
     from latest
     where version_rank = 1
 ),
@@ -39,7 +42,8 @@ renamed as (
         coalesce(
             {{ retention.to_amount('line_item.total.value') }}, {{ retention.to_amount('line_item.lineItemCost.value') }}
         ) as line_amount,
-        upper(coalesce(line_item.total.currency, line_item.lineItemCost.currency)) as currency
+        upper(coalesce(line_item.total.currency, line_item.lineItemCost.currency)) as currency,
+        loaded_at
     from exploded
 )
 

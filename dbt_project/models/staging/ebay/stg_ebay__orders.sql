@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
 {%- set money = {'value': 'text', 'currency': 'text'} -%}
 {%- set address = {'city': 'text', 'stateOrProvince': 'text', 'postalCode': 'text', 'countryCode': 'text'} -%}
 {%- set buyer_schema = {
@@ -12,7 +13,7 @@
 with
 
 source as (
-    select * from {{ source('ebay', 'ebay_orders') }}
+    {{ retention.incremental_source(source('ebay', 'ebay_orders'), [q('orderId')]) }}
 ),
 
 latest as (

@@ -1,7 +1,9 @@
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+
 with
 
 source as (
-    select * from {{ source('generic', 'generic_orders') }}
+    {{ retention.incremental_source(source('generic', 'generic_orders'), ['order_id']) }}
 ),
 
 latest as (
@@ -21,7 +23,8 @@ renamed as (
         upper(nullif(trim(country), '')) as country_code,
         nullif(trim(sku), '') as sku,
         nullif(trim(email), '') as email,
-        coalesce({{ retention.try_cast('quantity', 'integer') }}, 1) as quantity
+        coalesce({{ retention.try_cast('quantity', 'integer') }}, 1) as quantity,
+        _loaded_at as loaded_at
     from latest
     where version_rank = 1
 )

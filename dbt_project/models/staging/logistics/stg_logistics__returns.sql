@@ -1,7 +1,9 @@
+{{ config(materialized='incremental', unique_key='return_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+
 with
 
 source as (
-    select * from {{ source('logistics', 'returns') }}
+    {{ retention.incremental_source(source('logistics', 'returns'), ['return_id']) }}
 ),
 
 latest as (
@@ -21,7 +23,8 @@ renamed as (
         lower(nullif(trim(reason), '')) as return_reason,
         {{ retention.to_utc_timestamp('requested_at') }} as requested_at,
         {{ retention.to_amount('refund_amount') }} as refund_amount,
-        upper(nullif(trim(currency), '')) as currency
+        upper(nullif(trim(currency), '')) as currency,
+        _loaded_at as loaded_at
     from latest
     where version_rank = 1
 )

@@ -1,7 +1,9 @@
+{{ config(materialized='incremental', unique_key='shipment_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+
 with
 
 source as (
-    select * from {{ source('logistics', 'shipments') }}
+    {{ retention.incremental_source(source('logistics', 'shipments'), ['shipment_id']) }}
 ),
 
 latest as (
@@ -21,7 +23,8 @@ renamed as (
         tracking_number,
         upper(nullif(trim(destination_country), '')) as destination_country_code,
         {{ retention.to_utc_timestamp('shipped_at') }} as shipped_at,
-        {{ retention.to_utc_timestamp('delivered_at') }} as delivered_at
+        {{ retention.to_utc_timestamp('delivered_at') }} as delivered_at,
+        _loaded_at as loaded_at
     from latest
     where version_rank = 1
 )

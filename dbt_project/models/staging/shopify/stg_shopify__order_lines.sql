@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
 {%- set line_schema = [{
     'id': 'text', 'product_id': 'text', 'variant_id': 'text', 'sku': 'text', 'title': 'text',
     'quantity': 'text', 'price': 'text', 'total_discount': 'text',
@@ -6,13 +7,14 @@
 with
 
 source as (
-    select * from {{ source('shopify', 'shopify_orders') }}
+    {{ retention.incremental_source(source('shopify', 'shopify_orders'), ['id']) }}
 ),
 
 latest as (
     select
         id,
         line_items,
+        _loaded_at,
         {{ retention.latest_version_rank(['id'], retention.to_utc_timestamp('updated_at')) }} as version_rank
     from source
 ),
@@ -20,7 +22,8 @@ latest as (
 exploded as (
     select
         cast(id as {{ retention.type_text() }}) as order_id,
-        {{ retention.explode(retention.json_to_struct('line_items', line_schema)) }} as line_item
+        {{ retention.explode(retention.json_to_struct('line_items', line_schema)) }} as line_item,
+        _loaded_at as loaded_at
     from latest
     where version_rank = 1
 ),
@@ -40,7 +43,8 @@ renamed as (
             {{ retention.to_amount('line_item.price') }} * coalesce({{ retention.try_cast('line_item.quantity', 'integer') }}, 1)
             - coalesce({{ retention.to_amount('line_item.total_discount') }}, 0)
             as decimal(18, 2)
-        ) as line_amount
+        ) as line_amount,
+        loaded_at
     from exploded
 )
 

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
 {%- set customer_schema = {
     'id': 'text', 'email': 'text', 'phone': 'text', 'first_name': 'text', 'last_name': 'text',
     'created_at': 'text',
@@ -12,7 +13,7 @@
 with
 
 source as (
-    select * from {{ source('shopify', 'shopify_orders') }}
+    {{ retention.incremental_source(source('shopify', 'shopify_orders'), ['id']) }}
 ),
 
 latest as (

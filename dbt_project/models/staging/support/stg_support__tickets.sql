@@ -1,7 +1,9 @@
+{{ config(materialized='incremental', unique_key='ticket_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+
 with
 
 source as (
-    select * from {{ source('support', 'support_tickets') }}
+    {{ retention.incremental_source(source('support', 'support_tickets'), ['ticket_id']) }}
 ),
 
 latest as (
@@ -27,7 +29,8 @@ renamed as (
         coalesce(
             {{ retention.to_utc_timestamp('solved_at') }},
             case when lower(trim(status)) in ('solved', 'closed') then {{ retention.to_utc_timestamp('updated_at') }} end
-        ) as resolved_at
+        ) as resolved_at,
+        _loaded_at as loaded_at
     from latest
     where version_rank = 1
 )

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
 {%- set lines_schema = {'orderLine': [{
     'lineNumber': 'text',
     'item': {'productName': 'text', 'sku': 'text'},
@@ -13,13 +14,14 @@
 with
 
 source as (
-    select * from {{ source('walmart', 'walmart_orders') }}
+    {{ retention.incremental_source(source('walmart', 'walmart_orders'), [q('purchaseOrderId')]) }}
 ),
 
 latest as (
     select
         {{ q('purchaseOrderId') }} as order_id,
         {{ q('orderLines') }} as order_lines,
+        _loaded_at,
         {{ retention.latest_version_rank([q('purchaseOrderId')]) }} as version_rank
     from source
 ),
@@ -27,7 +29,8 @@ latest as (
 lines as (
     select
         trim(order_id) as order_id,
-        {{ retention.explode(retention.json_to_struct('order_lines', lines_schema) ~ '.orderLine') }} as order_line
+        {{ retention.explode(retention.json_to_struct('order_lines', lines_schema) ~ '.orderLine') }} as order_line,
+        _loaded_at as loaded_at
     from latest
     where version_rank = 1
 ),
@@ -41,7 +44,8 @@ line_fields as (
         order_line.orderLineQuantity.amount as quantity_text,
         order_line.statusDate as status_date,
         {{ retention.array_element('order_line.orderLineStatuses.orderLineStatus', 1) }}.status as status_text,
-        order_line.charges.charge as charge_list
+        order_line.charges.charge as charge_list,
+        loaded_at
     from lines
 ),
 
@@ -90,7 +94,8 @@ renamed as (
         coalesce(charge_totals.tax_amount, 0) as tax_amount,
         coalesce(charge_totals.discount_amount, 0) as discount_amount,
         cast(coalesce(charge_totals.product_amount, 0) - coalesce(charge_totals.discount_amount, 0) as decimal(18, 2))
-            as line_amount
+            as line_amount,
+        line_fields.loaded_at
     from line_fields
     left join charge_totals
         on line_fields.order_id = charge_totals.order_id

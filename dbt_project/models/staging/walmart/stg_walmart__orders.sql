@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
 {%- set shipping_schema = {
     'phone': 'text', 'estimatedDeliveryDate': 'text', 'methodCode': 'text',
     'postalAddress': {
@@ -8,7 +9,7 @@
 with
 
 source as (
-    select * from {{ source('walmart', 'walmart_orders') }}
+    {{ retention.incremental_source(source('walmart', 'walmart_orders'), [q('purchaseOrderId')]) }}
 ),
 
 countries as (

@@ -1,7 +1,9 @@
+{{ config(materialized='incremental', unique_key='web_event_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+
 with
 
 source as (
-    select * from {{ source('web', 'web_events') }}
+    {{ retention.incremental_source(source('web', 'web_events'), ['event_id']) }}
 ),
 
 latest as (
@@ -18,7 +20,8 @@ renamed as (
         {{ retention.normalize_email('email') }} as email,
         lower(trim(event_type)) as event_type,
         nullif(trim(sku), '') as sku,
-        {{ retention.to_utc_timestamp('occurred_at') }} as occurred_at
+        {{ retention.to_utc_timestamp('occurred_at') }} as occurred_at,
+        _loaded_at as loaded_at
     from latest
     where version_rank = 1
 )
