@@ -578,7 +578,11 @@ def publish(
     out_root = Path(out_root)
     customers = validate_scored(scored)
     relay = RelayMatcher(cfg.relay_email_patterns)
-    contacts = prepare_contacts(customers, relay)
+    # contact facts (phone parsing is the slow part) only for customers some audience selects
+    selected = pd.Series(False, index=customers.index)
+    for definition in cfg.audiences:
+        selected |= definition.select(customers)
+    contacts = prepare_contacts(customers[selected], relay)
     plans = _plan_audiences(customers, contacts, cfg)
 
     out_root.mkdir(parents=True, exist_ok=True)

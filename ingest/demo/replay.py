@@ -47,8 +47,11 @@ ARRIVAL_DAY: dict[str, str] = {
 }
 
 
-def latest_order_day(con: duckdb.DuckDBPyConnection) -> dt.date:
-    """The last day with a marketplace order in the raw tables (the demo's as-of date)."""
+def last_full_day(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The day before the last local date with a marketplace order in the raw tables.
+
+    Raw timestamps carry the buyer's local date; the very last date holds only the few
+    orders placed after midnight east of UTC, so "one day" of data starts a day earlier."""
     days = [
         f"select max({ARRIVAL_DAY[t]}) as day from raw.{t}"
         for t in ("shopify_orders", "amazon_order_items", "ebay_orders", "walmart_orders", "generic_orders")
@@ -57,7 +60,7 @@ def latest_order_day(con: duckdb.DuckDBPyConnection) -> dt.date:
     day = scalar(con, f"select max(day) from ({' union all '.join(days)})")
     if day is None:
         raise ValueError("no orders in the raw tables: nothing to hold back")
-    return day
+    return day - dt.timedelta(days=1)
 
 
 def hold_back(con: duckdb.DuckDBPyConnection, day: dt.date) -> dict[str, int]:

@@ -83,13 +83,16 @@ def build_quality_check(table_name: str) -> dg.AssetChecksDefinition:
         name="great_expectations_suite",
         blocking=True,
         pool=DUCKDB_POOL,
-        description="Columns and types, keys unique and not null, amounts >= 0, ISO currency and country codes, sane timestamps.",
+        description=(
+            "On the rows loaded since the last passing check: columns and types, keys unique and not null, "
+            "amounts >= 0, ISO currency and country codes, sane timestamps."
+        ),
     )
     def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        from ingest.quality import validate_raw_table
+        from ingest.quality import validate_new_rows
 
         with warehouse.connect() as con:
-            result = validate_raw_table(con, table)
+            result = validate_new_rows(con, table)
         return dg.AssetCheckResult(
             passed=result.success,
             severity=dg.AssetCheckSeverity.ERROR,

@@ -240,3 +240,23 @@ def test_quality_suite_flags_what_row_checks_let_through(con, tmp_path):
     assert any("timestamp:created_at" in failure and "1 unexpected" in failure for failure in result.failures)
     con.execute("delete from raw.shopify_orders where id = '2'")
     assert validate_raw_table(con, table).success
+
+
+def test_quality_check_validates_only_rows_loaded_since_the_last_pass(con, tmp_path):
+    from ingest.quality import validate_new_rows
+
+    table = RAW_TABLES["shopify_orders"]
+    load_table(con, table, [shopify_file(tmp_path / "a.json", [shopify_order(1), shopify_order(2)])])
+    first = validate_new_rows(con, table)
+    assert first.success and first.rows == 2
+    assert validate_new_rows(con, table).rows == 0  # nothing new: nothing validated
+    load_table(con, table, [shopify_file(tmp_path / "b.json", [shopify_order(3, created_at="2099-01-01T00:00:00Z")])])
+    failed = validate_new_rows(con, table)
+    assert not failed.success and failed.rows == 1
+    assert any("timestamp:created_at" in failure for failure in failed.failures)
+    again = validate_new_rows(con, table)  # a failure does not move the watermark
+    assert not again.success and again.rows == 1
+    con.execute("delete from raw.shopify_orders where id = '3'")
+    load_table(con, table, [shopify_file(tmp_path / "c.json", [shopify_order(4)])])
+    fixed = validate_new_rows(con, table)
+    assert fixed.success and fixed.rows == 1

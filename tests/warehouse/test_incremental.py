@@ -17,7 +17,7 @@ import pytest
 
 from core.settings import Settings
 from core.warehouse import scalar, warehouse
-from ingest.demo.replay import hold_back, latest_order_day, release
+from ingest.demo.replay import hold_back, last_full_day, release
 from ingest.run import ensure_demo_data
 from tests.warehouse.conftest import ingest_all, run_dbt
 
@@ -98,7 +98,7 @@ def builds(tmp_path_factory):
         ensure_demo_data(settings)
         ingest_all(settings)
         with warehouse(settings) as con:
-            day = latest_order_day(con)
+            day = last_full_day(con)
             held = hold_back(con, day)
         run_dbt(MODELS_AND_SEEDS, db, root / "night_before")
         with warehouse(settings) as con:
