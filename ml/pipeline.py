@@ -66,6 +66,32 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def retraining_due(
+    models_dir: Path, *, retrain_every_days: int, horizon_days: int, now: dt.datetime | None = None
+) -> str | None:
+    """Why a new model must be trained now, or None when the model in charge stays.
+
+    Nightly runs score everyone with the model in charge; training (the costly part) runs
+    when there is no good model, when it is `retrain_every_days` old (0: every run), or when
+    the churn horizon it was trained for is no longer the configured one."""
+    in_charge = registry.current_model(models_dir)
+    if in_charge is None:
+        return "no model has passed the quality gate yet"
+    if retrain_every_days == 0:
+        return "retrain_every_days is 0: every run trains"
+    now = now or dt.datetime.now(dt.UTC)
+    trained_at = dt.datetime.fromisoformat(in_charge.created_at)
+    if trained_at.tzinfo is None:
+        trained_at = trained_at.replace(tzinfo=dt.UTC)
+    age = now - trained_at
+    if age >= dt.timedelta(days=retrain_every_days):
+        return f"model {in_charge.version} is {age.days} days old (retrain every {retrain_every_days} days)"
+    trained_horizon = in_charge.load().horizon_days
+    if trained_horizon != horizon_days:
+        return f"model {in_charge.version} predicts {trained_horizon}-day churn, the settings ask for {horizon_days} days"
+    return None
+
+
 def train_model(
     con: duckdb.DuckDBPyConnection,
     models_dir: Path,

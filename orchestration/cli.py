@@ -48,6 +48,16 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_config_for(job, *, full_refresh: bool = False, retrain: bool = False) -> dict:
+    """Run config for the --full-refresh and --retrain flags, for the steps the job has."""
+    ops = {}
+    if full_refresh and job.graph.has_node_named("warehouse_models"):
+        ops["warehouse_models"] = {"config": {"full_refresh": True}}
+    if retrain and job.graph.has_node_named("churn_model"):
+        ops["churn_model"] = {"config": {"force_retrain": True}}
+    return {"ops": ops} if ops else {}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a job in this process (fixed costs dominate small runs), recorded in the Dagster instance."""
     if args.settings:
@@ -68,9 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance:
         for name in args.jobs:
             job = definitions.resolve_job_def(name)
-            run_config = {}
-            if args.full_refresh and job.graph.has_node_named("warehouse_models"):
-                run_config = {"ops": {"warehouse_models": {"config": {"full_refresh": True}}}}
+            run_config = run_config_for(job, full_refresh=args.full_refresh, retrain=args.retrain)
             result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
             if not result.success:
                 break
@@ -113,13 +121,18 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("validate", help="validate the settings file without running anything").set_defaults(func=cmd_validate)
     commands.add_parser("prepare", help="parse the dbt project (manifest for the code location)").set_defaults(func=cmd_prepare)
     demo = commands.add_parser("demo", help="run the whole nightly pipeline and print where the results are")
-    demo.set_defaults(func=cmd_run, jobs=["nightly_pipeline", "weekly_report"], full_refresh=False)
+    demo.set_defaults(func=cmd_run, jobs=["nightly_pipeline", "weekly_report"], full_refresh=False, retrain=False)
     run = commands.add_parser("run", help="run jobs by name in this process, in order")
     run.add_argument("jobs", nargs="+", metavar="job")
     run.add_argument(
         "--full-refresh",
         action="store_true",
         help="rebuild the incremental warehouse models from all raw data (default: only what arrived since the last run)",
+    )
+    run.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train a new churn model even if the one in charge is younger than model.retrain_every_days",
     )
     run.set_defaults(func=cmd_run)
     backfill = commands.add_parser("backfill", help="rebuild the warehouse views as of each past date in a range")

@@ -191,3 +191,34 @@ def test_reports_from_the_warehouse_arrive_over_smtp(pipeline):
             assert str(top["customer_id"].iloc[0]) in html
     finally:
         server.stop()
+
+
+@pytest.mark.xdist_group("e2e")
+def test_next_night_reuses_the_model_and_full_refresh_rebuilds_staging(pipeline):
+    """`retention run nightly_pipeline --full-refresh`: dbt rebuilds the incremental models from
+    all raw data, and the churn model trained last night stays in charge (not retrained)."""
+    from orchestration.cli import run_config_for
+
+    root = pipeline["root"]
+    pipeline["con"].close()
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        events_before = con.execute("select count(*) from staging.stg_web__events").fetchall()[0][0]
+        versions_before = con.execute("select count(*) from ml.model_runs").fetchall()[0][0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETENTION_SETTINGS", str(root / "settings.yaml"))
+        patch.delenv("DUCKDB_PATH", raising=False)
+        from orchestration.definitions import defs
+
+        job = defs().resolve_job_def("nightly_pipeline")
+        with dg.instance_for_test() as instance:
+            result = job.execute_in_process(instance=instance, run_config=run_config_for(job, full_refresh=True), raise_on_error=False)
+            messages = [r.user_message for r in instance.all_logs(result.run_id)]
+    assert result.success, failures(result)
+    assert any("dbt build" in m and "--full-refresh" in m for m in messages)
+    model = next(m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey("churn_model"))
+    assert model.materialization.metadata["retrained"].value is False
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from staging.stg_web__events").fetchall()[0][0] == events_before
+        assert con.execute("select count(*) from ml.model_runs").fetchall()[0][0] == versions_before
+        assert con.execute("select count(*) from ml.churn_scores").fetchall()[0][0] > 0
+    pipeline["con"] = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)

@@ -86,3 +86,19 @@ def test_fingerprint_depends_on_rows_and_labels_not_order():
     assert fp != training_fingerprint(flipped)
     assert fp != training_fingerprint(frame.iloc[:2])
     assert len(fp) == 64
+
+
+def test_retraining_is_due_only_when_the_model_in_charge_is_old_or_for_another_horizon(tmp_path, trained):
+    from ml.pipeline import retraining_due
+
+    horizon = trained.model.horizon_days
+    assert retraining_due(tmp_path, retrain_every_days=7, horizon_days=horizon) == "no model has passed the quality gate yet"
+    registry.save_model(tmp_path, trained, _failing(trained), created_at=_at(0))
+    assert retraining_due(tmp_path, retrain_every_days=7, horizon_days=horizon, now=_at(60)) == "no model has passed the quality gate yet"
+    good = registry.save_model(tmp_path, trained, quality_gate(trained.report), created_at=_at(0))
+    assert retraining_due(tmp_path, retrain_every_days=7, horizon_days=horizon, now=_at(6 * 24 * 60)) is None
+    assert retraining_due(tmp_path, retrain_every_days=7, horizon_days=horizon, now=_at(7 * 24 * 60)) == (
+        f"model {good.version} is 7 days old (retrain every 7 days)"
+    )
+    assert "every run trains" in retraining_due(tmp_path, retrain_every_days=0, horizon_days=horizon, now=_at(1))
+    assert f"settings ask for {horizon + 30} days" in retraining_due(tmp_path, retrain_every_days=7, horizon_days=horizon + 30, now=_at(1))
