@@ -26,7 +26,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "personal_interval_k": 2.5,
             "wake_up_days": 180,
         },
-        "model": {"horizon_days": 180, "snapshot_step_days": 60},
+        "model": {"horizon_days": 180, "snapshot_step_days": 90},
     },
     # sells only on Amazon, eBay and Walmart: no own shop, email tool or web analytics
     "marketplace_only": {

@@ -123,7 +123,7 @@ class ModelSettings(StrictModel):
 
     horizon_days: int = Field(90, ge=14, le=365)  # label: no order in the H days after the snapshot
     snapshot_count: int = Field(6, ge=2, le=36)  # past snapshots for training and backtest
-    snapshot_step_days: int = Field(30, ge=7, le=180)
+    snapshot_step_days: int = Field(45, ge=7, le=180)
     auc_floor: float = Field(0.70, ge=0.5, le=1.0)
     max_training_rows: int = Field(400_000, ge=1_000)
     retrain_every_days: int = Field(7, ge=0)  # nightly runs reuse a younger model in charge; 0: train every run

@@ -57,6 +57,7 @@ DECLARED_FEATURES: tuple[str, ...] = (
     "dominant_category_type",
     # price
     "full_price_after_discounts",
+    "full_price_after_discounted_orders",
     "discount_share",
     "last_order_had_discount",
     # logistics
@@ -65,10 +66,16 @@ DECLARED_FEATURES: tuple[str, ...] = (
     # product quality
     "returned_last_order",
     "returns_count",
+    "last_order_quality_return",
+    "quality_returns_count",
+    "returned_product_quality_return_rate",
+    "last_order_had_problem_product",
     # service
     "open_complaints",
     "ticket_count",
+    "oldest_open_complaint_days",
     # engagement
+    "email_open_rate_before_last_order",
     "email_open_trend",
     "email_engagement_trend",
     "is_unsubscribed",
@@ -179,7 +186,10 @@ def add_derived_features(frame: pd.DataFrame) -> pd.DataFrame:
 
     full_price_after_discounts: the share of the customer's *earlier* orders that had a
     discount when the last order had none, else 0: a discount seeker who just paid full
-    price. (Could move into the mart; kept here because it only combines mart columns.)
+    price. full_price_after_discounted_orders: how many earlier orders had a discount when
+    the last order had none, else 0: the same signal with its weight of evidence (one
+    discounted order before is a weaker sign of a discount seeker than five). (Could move
+    into the mart; kept here because they only combine mart columns.)
     """
     needed = ("discount_share", "last_order_had_discount", "frequency")
     if any(c not in frame.columns for c in needed) or "full_price_after_discounts" in frame.columns:
@@ -191,7 +201,9 @@ def add_derived_features(frame: pd.DataFrame) -> pd.DataFrame:
         prior = np.where(n > 1, share * n / np.maximum(n - 1, 1), np.nan)
     value = np.where(last, 0.0, np.where(n > 1, np.clip(prior, 0, 1), 0.0))
     value = np.where(np.isnan(share), np.nan, value)
-    return frame.assign(full_price_after_discounts=value)
+    count = np.where(last | (n <= 1), 0.0, np.clip(np.round(share * n), 0, np.maximum(n - 1, 0)))
+    count = np.where(np.isnan(share), np.nan, count)
+    return frame.assign(full_price_after_discounts=value, full_price_after_discounted_orders=count)
 
 
 def to_matrix(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:

@@ -34,8 +34,8 @@ Feature -> cause map (`REASON_GROUPS`; `cause_for_feature` for any other feature
 |---|---|
 | price | discount_dependence (full price after discounts, discount share, last order had a discount) |
 | logistics | slow_delivery (last delivery days, over-N-days flag); region (context, not ranked first) |
-| product_quality | returns (returned last order, returns count) |
-| service | complaints (open unresolved complaints, ticket count) |
+| product_quality | returns (returned last order, returns count, last order returned for a quality reason, quality returns count, quality-return rate of the returned product across all customers, last order had a problem product) |
+| service | complaints (open unresolved complaints, ticket count, days the oldest open complaint has waited) |
 | engagement | email_engagement (sends/opens/clicks last N days vs the N before, trends, unsubscribed); web_activity (sessions, add-to-cart, abandoned carts) |
 | lifecycle | inactivity (recency, gap ratio, recent order counts, BTYD P(alive) and expected orders); purchase_history (frequency, tenure, monetary, AOV, intervals, platforms); category |
 
@@ -80,13 +80,28 @@ REASON_GROUPS: tuple[ReasonGroup, ...] = (
     ReasonGroup("slow_delivery", "logistics", ("last_delivery_days",), (r"^last_delivery_over_\d+d$",)),
     # where the customer lives is context, not something to fix: ranked with lifecycle
     ReasonGroup("region", "logistics", ("region",), priority=False),
-    ReasonGroup("discount_dependence", "price", ("full_price_after_discounts", "discount_share", "last_order_had_discount")),
-    ReasonGroup("returns", "product_quality", ("returned_last_order", "returns_count")),
-    ReasonGroup("complaints", "service", ("open_complaints", "ticket_count")),
+    ReasonGroup(
+        "discount_dependence",
+        "price",
+        ("full_price_after_discounts", "full_price_after_discounted_orders", "discount_share", "last_order_had_discount"),
+    ),
+    ReasonGroup(
+        "returns",
+        "product_quality",
+        (
+            "returned_last_order",
+            "returns_count",
+            "last_order_quality_return",
+            "quality_returns_count",
+            "returned_product_quality_return_rate",
+            "last_order_had_problem_product",
+        ),
+    ),
+    ReasonGroup("complaints", "service", ("open_complaints", "ticket_count", "oldest_open_complaint_days")),
     ReasonGroup(
         "email_engagement",
         "engagement",
-        ("email_open_trend", "email_engagement_trend", "is_unsubscribed"),
+        ("email_open_trend", "email_engagement_trend", "email_open_rate_before_last_order", "is_unsubscribed"),
         (r"^email_(sends|opens|clicks)_(last|prior)_\d+d$",),
     ),
     ReasonGroup("web_activity", "engagement", ("web_sessions_last_30d", "add_to_cart_last_30d", "abandoned_carts")),
@@ -441,13 +456,32 @@ def _detail_discount(f: pd.DataFrame) -> pd.Series:
     return text
 
 
+def _pct(values: pd.Series) -> pd.Series:
+    return (values.clip(0, 1) * 100).round().astype("Int64").astype("string").fillna("?") + "%"
+
+
 def _detail_returns(f: pd.DataFrame) -> pd.Series:
     returned = _flag(_col(f, "returned_last_order"), f.index)
+    quality = _flag(_col(f, "last_order_quality_return"), f.index)
     count = _col(f, "returns_count")
     if count is None:
-        return pd.Series(np.where(returned, "returned the last order", "has returned orders"), index=f.index)
-    count_text = _plural(count.fillna(0), "return")
-    return pd.Series(np.where(returned, "returned the last order (" + count_text + " in total)", count_text), index=f.index)
+        text = pd.Series(np.where(returned, "returned the last order", "has returned orders"), index=f.index)
+    else:
+        count_text = _plural(count.fillna(0), "return")
+        text = pd.Series(np.where(returned, "returned the last order (" + count_text + " in total)", count_text), index=f.index)
+    text = pd.Series(np.where(quality, "returned the last order for a quality problem", text), index=f.index)
+    # the product-level rate says whether the product, not this customer, is the problem
+    returned_rate = _col(f, "returned_product_quality_return_rate")
+    if returned_rate is not None:
+        known = returned & (returned_rate.fillna(0) > 0)
+        product = "; " + _pct(returned_rate) + " of that product's orders came back with a quality problem"
+        text = pd.Series(np.where(known, text + product, text), index=f.index)
+    problem = _flag(_col(f, "last_order_had_problem_product"), f.index)
+    text = pd.Series(
+        np.where(~returned & problem, "last order had a product that many customers return with a quality problem", text),
+        index=f.index,
+    )
+    return text
 
 
 def _detail_complaints(f: pd.DataFrame) -> pd.Series:
@@ -459,6 +493,12 @@ def _detail_complaints(f: pd.DataFrame) -> pd.Series:
     if open_ is None:
         return tickets_text
     open_text = _plural(open_.fillna(0), "unresolved complaint") + " open"
+    waited = _col(f, "oldest_open_complaint_days")
+    if waited is not None:
+        open_text = pd.Series(
+            np.where(waited.fillna(0) > 0, open_text + " (the oldest for " + _plural(waited.fillna(0), "day") + ")", open_text),
+            index=f.index,
+        )
     return pd.Series(np.where(open_.fillna(0) > 0, open_text, tickets_text), index=f.index)
 
 

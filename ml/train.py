@@ -2,18 +2,20 @@
 
 `train_and_backtest(frame)` takes the whole feature mart (every snapshot) and:
 
-1. Plans snapshots: those with a complete label window train the model, except the latest
-   complete one, which is the backtest snapshot and never seen in training. (With a
-   single complete snapshot, customers are split 70/30 by a hash of customer_id instead,
-   and the report says so.)
+1. Plans snapshots: the latest snapshot with a complete label window is the backtest
+   snapshot; the backtest model learns from the complete snapshots whose label window ends
+   by the backtest date (so no training label reveals what happened after it). (When there
+   is no such snapshot, the latest complete snapshot's customers are split 70/30 by a hash
+   of customer_id instead, and the report says so.) After the backtest, the model that
+   scores is refitted the same way on every complete snapshot (`scoring_model` in the report).
 2. Subsamples training rows above ``max_training_rows`` (and the backtest snapshot above
    the same number) by a hash of (customer_id, snapshot_date), so the result does not
    depend on the order the warehouse returns rows in.
 3. Fits BG/NBD + Gamma-Gamma per snapshot on that snapshot's rows (`ml.btyd`) and adds
    P(alive) and expected orders as features.
 4. Fits a HistGradientBoostingClassifier (200 rounds, no early stopping, monotonic in the
-   features where more can only mean riskier: recency, open complaints, returns, delivery
-   days, full price after discounts) with an isotonic calibrator: up to 50k training
+   features where more can only mean riskier: recency, open complaints and their age,
+   returns, quality returns, problem products, delivery days, full price after discounts) with an isotonic calibrator: up to 50k training
    rows the calibrator learns from 3-fold out-of-fold predictions (folds by customer) and
    the model is refitted on every row (CalibratedClassifierCV(ensemble=False) semantics);
    above that, the model is fitted on 80% of the customers and calibrated on the other
@@ -83,8 +85,14 @@ MONOTONIC_FEATURES = {
     "open_complaints": 1,
     "returned_last_order": 1,
     "returns_count": 1,
+    "last_order_quality_return": 1,
+    "quality_returns_count": 1,
+    "returned_product_quality_return_rate": 1,
+    "last_order_had_problem_product": 1,
+    "oldest_open_complaint_days": 1,
     "last_delivery_days": 1,
     "full_price_after_discounts": 1,
+    "full_price_after_discounted_orders": 1,
 }
 MONOTONIC_PATTERNS = {r"^last_delivery_over_\d+d$": 1}
 
@@ -265,14 +273,19 @@ class TrainingResult:
 
 @dataclass
 class SnapshotPlan:
-    train: list[pd.Timestamp]
+    train: list[pd.Timestamp]  # the backtest model learns from these
     backtest: pd.Timestamp | None
     scoring: pd.Timestamp
     split: str  # "temporal" or "customer_hash"
+    complete: list[pd.Timestamp] = field(default_factory=list)  # the scoring model learns from all of these
 
 
-def plan_snapshots(frame: pd.DataFrame) -> SnapshotPlan:
-    """Training, backtest and scoring snapshot dates (see the module docstring)."""
+def plan_snapshots(frame: pd.DataFrame, horizon_days: int = 90) -> SnapshotPlan:
+    """Training, backtest and scoring snapshot dates (see the module docstring).
+
+    A training snapshot's label window must end by the backtest snapshot date: otherwise
+    its labels (orders in the H days after it) would tell the model what the backtest
+    customers did during the backtest window, and the backtest would flatter the model."""
     dates = pd.to_datetime(frame["snapshot_date"])
     scoring = dates.max()
     if WINDOW_COLUMN in frame.columns:
@@ -285,13 +298,12 @@ def plan_snapshots(frame: pd.DataFrame) -> SnapshotPlan:
             "no snapshot has a complete label window: the data must span more than the label horizon "
             "before the as-of date (add history or shorten model.horizon_days)"
         )
-    if len(complete) == 1:
-        return SnapshotPlan(
-            train=[pd.Timestamp(complete[0])], backtest=pd.Timestamp(complete[0]), scoring=scoring, split="customer_hash"
-        )
-    return SnapshotPlan(
-        train=[pd.Timestamp(d) for d in complete[:-1]], backtest=pd.Timestamp(complete[-1]), scoring=scoring, split="temporal"
-    )
+    complete = [pd.Timestamp(d) for d in complete]
+    backtest = complete[-1]
+    train = [d for d in complete[:-1] if d + pd.Timedelta(days=horizon_days) <= backtest]
+    if not train:
+        return SnapshotPlan(train=[backtest], backtest=backtest, scoring=scoring, split="customer_hash", complete=complete)
+    return SnapshotPlan(train=train, backtest=backtest, scoring=scoring, split="temporal", complete=complete)
 
 
 def _customer_hash(ids: pd.Series, seed: int) -> np.ndarray:
@@ -464,57 +476,10 @@ def _metrics_block(y, score, probability=None, calibration: bool = False) -> dic
     return block
 
 
-def train_and_backtest(frame: pd.DataFrame, config: TrainConfig | None = None) -> TrainingResult:
-    """Train on the complete snapshots but the latest, backtest on that one, vs baselines."""
-    config = config or TrainConfig()
-    t0 = time.perf_counter()
-    check_frame(frame, need_labels=True)
-    plan = plan_snapshots(frame)
-    notes: list[str] = []
-    dates = pd.to_datetime(frame["snapshot_date"])
-    labelled = frame[LABEL_COLUMN].notna()
-    if WINDOW_COLUMN in frame.columns:
-        labelled &= frame[WINDOW_COLUMN].fillna(False).astype(bool)
-    else:
-        notes.append(f"{WINDOW_COLUMN} missing: every row with a label counts as complete.")
-
-    if plan.split == "temporal":
-        train = _canonical(frame[labelled & dates.isin(plan.train)])
-        backtest = _canonical(frame[labelled & (dates == plan.backtest)])
-    else:
-        rows = _canonical(frame[labelled & (dates == plan.backtest)])
-        holdout = _customer_hash(rows["customer_id"], config.seed) < 0.3
-        train, backtest = rows[~holdout], rows[holdout]
-        notes.append(
-            "only one snapshot has a complete label window: the backtest uses 30% of its customers "
-            "(by a hash of customer_id), not a later snapshot."
-        )
-    if len(train) > config.max_training_rows:
-        notes.append(f"training rows subsampled: {config.max_training_rows} of {len(train)}.")
-        train = _sample(train, config.max_training_rows, config.seed)
-    if len(backtest) > config.max_training_rows:
-        notes.append(f"backtest rows subsampled: {config.max_training_rows} of {len(backtest)}.")
-        backtest = _sample(backtest, config.max_training_rows, config.seed + 7)
-
-    train, backtest = add_derived_features(train), add_derived_features(backtest)
-    # BTYD per snapshot, each fit on the rows of its own snapshot
-    t_btyd = time.perf_counter()
-    btyd_infos = []
-    if config.use_btyd_features:
-        train, infos_train, _ = add_btyd_features(train, config.horizon_days, seed=config.seed)
-        backtest, infos_bt, _ = add_btyd_features(backtest, config.horizon_days, seed=config.seed)
-        btyd_infos = [i.to_dict() for i in infos_train] + [{**i.to_dict(), "backtest": True} for i in infos_bt]
-    t_btyd = time.perf_counter() - t_btyd
-    declared = (
-        config.declared_features
-        if config.use_btyd_features
-        else tuple(c for c in config.declared_features if c not in BTYD_FEATURES)
-    )
-
+def _train_model(train: pd.DataFrame, config: TrainConfig, declared: tuple[str, ...], notes: list[str]) -> ChurnModel:
+    """Fit the churn model (or the documented fallback) on prepared training rows."""
     y_train = train[LABEL_COLUMN].astype(int).to_numpy()
-    y_bt = backtest[LABEL_COLUMN].astype(int).to_numpy()
     problem = _class_problem(y_train)
-    t_fit = time.perf_counter()
     cfg = TrainConfig(**{**config.__dict__, "declared_features": declared})
     if problem is None:
         base, calibrator, spec, method, X_train = _fit(train, cfg, notes)
@@ -545,6 +510,60 @@ def train_and_backtest(frame: pd.DataFrame, config: TrainConfig | None = None) -
             recency_calibrator=None if has_btyd else _recency_calibrator(train),
             use_btyd_features=config.use_btyd_features,
         )
+    return model
+
+
+def train_and_backtest(frame: pd.DataFrame, config: TrainConfig | None = None) -> TrainingResult:
+    """Train on the complete snapshots but the latest, backtest on that one, vs baselines."""
+    config = config or TrainConfig()
+    t0 = time.perf_counter()
+    check_frame(frame, need_labels=True)
+    plan = plan_snapshots(frame, config.horizon_days)
+    notes: list[str] = []
+    dates = pd.to_datetime(frame["snapshot_date"])
+    labelled = frame[LABEL_COLUMN].notna()
+    if WINDOW_COLUMN in frame.columns:
+        labelled &= frame[WINDOW_COLUMN].fillna(False).astype(bool)
+    else:
+        notes.append(f"{WINDOW_COLUMN} missing: every row with a label counts as complete.")
+
+    if plan.split == "temporal":
+        train = _canonical(frame[labelled & dates.isin(plan.train)])
+        backtest = _canonical(frame[labelled & (dates == plan.backtest)])
+    else:
+        rows = _canonical(frame[labelled & (dates == plan.backtest)])
+        holdout = _customer_hash(rows["customer_id"], config.seed) < 0.3
+        train, backtest = rows[~holdout], rows[holdout]
+        notes.append(
+            f"no complete snapshot is {config.horizon_days}+ days before the latest complete one: the backtest "
+            "uses 30% of the latest complete snapshot's customers (by a hash of customer_id), not a later snapshot."
+        )
+    if len(train) > config.max_training_rows:
+        notes.append(f"training rows subsampled: {config.max_training_rows} of {len(train)}.")
+        train = _sample(train, config.max_training_rows, config.seed)
+    if len(backtest) > config.max_training_rows:
+        notes.append(f"backtest rows subsampled: {config.max_training_rows} of {len(backtest)}.")
+        backtest = _sample(backtest, config.max_training_rows, config.seed + 7)
+
+    train, backtest = add_derived_features(train), add_derived_features(backtest)
+    # BTYD per snapshot, each fit on the rows of its own snapshot
+    t_btyd = time.perf_counter()
+    btyd_infos = []
+    if config.use_btyd_features:
+        train, infos_train, _ = add_btyd_features(train, config.horizon_days, seed=config.seed)
+        backtest, infos_bt, _ = add_btyd_features(backtest, config.horizon_days, seed=config.seed)
+        btyd_infos = [i.to_dict() for i in infos_train] + [{**i.to_dict(), "backtest": True} for i in infos_bt]
+    t_btyd = time.perf_counter() - t_btyd
+    declared = (
+        config.declared_features
+        if config.use_btyd_features
+        else tuple(c for c in config.declared_features if c not in BTYD_FEATURES)
+    )
+
+    y_train = train[LABEL_COLUMN].astype(int).to_numpy()
+    y_bt = backtest[LABEL_COLUMN].astype(int).to_numpy()
+    t_fit = time.perf_counter()
+    model = _train_model(train, config, declared, notes)
     t_fit = time.perf_counter() - t_fit
 
     # ---- backtest -------------------------------------------------------------------------
@@ -583,6 +602,27 @@ def train_and_backtest(frame: pd.DataFrame, config: TrainConfig | None = None) -
             report[f"auc_minus_{name}"] = model_auc - base_block["roc_auc"]
     t_eval = time.perf_counter() - t_eval
 
+    # ---- the scoring model: the same procedure on every complete snapshot -------------------
+    # The backtest measured a model that never saw the backtest period; the model that scores
+    # today learns from everything whose outcome is known, the most recent behaviour included.
+    t_refit = time.perf_counter()
+    refit_rows = len(train)
+    if not model.method.startswith("fallback"):
+        final = _canonical(frame[labelled & dates.isin(plan.complete)])
+        if len(final) > config.max_training_rows:
+            final = _sample(final, config.max_training_rows, config.seed + 13)
+        final = add_derived_features(final)
+        if config.use_btyd_features:
+            final, _, _ = add_btyd_features(final, config.horizon_days, seed=config.seed)
+        scoring_model = _train_model(final, config, declared, [])
+        if not scoring_model.method.startswith("fallback"):
+            model, train, refit_rows = scoring_model, final, len(final)
+    report["scoring_model"] = {
+        "snapshots": sorted({pd.Timestamp(d).date().isoformat() for d in pd.to_datetime(train["snapshot_date"])}),
+        "rows": refit_rows,
+    }
+    t_refit = time.perf_counter() - t_refit
+
     report["features"] = model.spec.to_dict()
     report["btyd"] = btyd_infos
     report["notes"] = notes
@@ -590,10 +630,11 @@ def train_and_backtest(frame: pd.DataFrame, config: TrainConfig | None = None) -
         "btyd_features": round(t_btyd, 2),
         "fit": round(t_fit, 2),
         "backtest": round(t_eval, 2),
+        "refit_for_scoring": round(t_refit, 2),
         "total": round(time.perf_counter() - t0, 2),
     }
     model.notes = notes
-    model.train_snapshots = report["train_snapshots"]
+    model.train_snapshots = report["scoring_model"]["snapshots"]
     model.backtest_snapshot = report["backtest_snapshot"]
     keys = train[["customer_id", "snapshot_date", LABEL_COLUMN]]
     model.fingerprint = training_fingerprint(keys)

@@ -130,7 +130,7 @@ def snapshot_features(
 def make_feature_frame(
     n_customers: int = 3000,
     n_snapshots: int = 6,
-    step_days: int = 30,
+    step_days: int = 45,
     horizon_days: int = 90,
     days: int = 1095,
     seed: int = 0,

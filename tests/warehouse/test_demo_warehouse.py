@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from core.settings import Settings
 from ingest.run import ensure_demo_data
-from tests.warehouse.conftest import frame, ingest_all, query, run_dbt
+from tests.warehouse.conftest import DBT_PROJECT, frame, ingest_all, query, run_dbt
 
 pytestmark = pytest.mark.xdist_group("warehouse_demo")  # one demo warehouse per worker
 
@@ -48,14 +48,12 @@ def demo_warehouse(tmp_path_factory) -> dict:
         patch.setenv("DUCKDB_PATH", str(db))  # never someone else's warehouse, whatever the environment says
         ensure_demo_data(settings)
         ingest_all(settings)
-    started = time.monotonic()
     result = run_dbt(["build"], db, root)
     truth_dir = settings.path(settings.paths.demo_dir) / "truth"
     return {
         "db": db,
         "truth": json.loads((truth_dir / "truth.json").read_text()),
         "orders": pd.read_parquet(truth_dir / "orders.parquet"),
-        "build_seconds": time.monotonic() - started,
         "dbt_output": result.stdout,
     }
 
@@ -194,7 +192,8 @@ def test_ml_snapshots_are_point_in_time(demo_warehouse):
     )
     assert len(snapshots) == 7
     dates = [s[0] for s in snapshots]
-    assert all((b - a).days == 30 for a, b in zip(dates, dates[1:], strict=False))
+    step = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"]["ml_snapshot_step_days"]
+    assert all((b - a).days == step for a, b in zip(dates, dates[1:], strict=False))
     assert dates[-1] == AS_OF - dt.timedelta(days=1)  # the latest order date: the data ends the day before as_of
     counts = [s[1] for s in snapshots]
     assert counts == sorted(counts)  # customers only appear from their first order on
@@ -203,9 +202,3 @@ def test_ml_snapshots_are_point_in_time(demo_warehouse):
     # a churn label is never contradicted by an order inside the window
     bad = query(db, "select count(*) from marts.ml_customer_features where label_churned and orders_in_label_window > 0")
     assert bad[0][0] == 0
-
-
-def test_build_time_is_recorded(demo_warehouse, record_property):
-    """Not a gate: the figure goes into the JUnit report so regressions are visible."""
-    record_property("dbt_build_seconds", round(demo_warehouse["build_seconds"], 1))
-    assert demo_warehouse["build_seconds"] < 600

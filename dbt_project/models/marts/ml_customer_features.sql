@@ -8,17 +8,46 @@
 -- BTYD inputs follow ml/btyd.py: frequency_btyd = repeat purchase days, recency_btyd = days
 -- from the first to the last purchase day, t_btyd = days from the first purchase to the
 -- snapshot, monetary_btyd = mean value of the repeat purchase days.
+-- Product quality: returns whose reason blames the product (var quality_return_reasons) and
+-- each product's quality-return rate over all customers' order lines up to the snapshot, so
+-- a return of a product that many others also sent back stands out from a wrong size, and a
+-- last order with a problem product (rate >= problem_product_rate_ratio x all products) shows.
 
 {%- set step = var('ml_snapshot_step_days') | int %}
 {%- set horizon = var('ml_label_horizon_days') | int %}
 {%- set engagement_window = var('driver_engagement_window_days') | int %}
 {%- set long_delivery = var('long_delivery_days') %}
+{%- set quality_reasons = var('quality_return_reasons') %}
+{%- set problem_ratio = var('problem_product_rate_ratio') %}
+{#- a product's quality-return rate is shrunk towards the all-product rate with this many
+    pseudo order lines, so a product sold a handful of times does not get an extreme rate -#}
+{%- set product_prior_lines = 20 %}
 
 with
 
 orders as (
     select * from {{ ref('fct_orders') }}
     where not is_cancelled
+),
+
+order_lines as (
+    select * from {{ ref('fct_order_lines') }}
+    where not is_cancelled
+        and sku is not null
+),
+
+returns as (
+    select
+        platform || ':' || platform_order_id as order_id,
+        sku,
+        requested_at,
+        cast(requested_at as date) as requested_date,
+        {%- if quality_reasons %}
+        coalesce(return_reason in ('{{ quality_reasons | join("', '") }}'), false) as is_quality_return
+        {%- else %}
+        false as is_quality_return
+        {%- endif %}
+    from {{ ref('stg_logistics__returns') }}
 ),
 
 tickets as (
@@ -88,6 +117,130 @@ return_counts as (
     group by order_history.customer_id, snapshots.snapshot_date
 ),
 
+quality_return_counts as (
+    select
+        order_history.customer_id,
+        snapshots.snapshot_date,
+        count(*) as quality_returns_count
+    from returns
+    inner join order_history
+        on returns.order_id = order_history.order_id
+    inner join snapshots
+        on returns.requested_at < {{ retention.add_days('snapshots.snapshot_date', 1) }}
+    where returns.is_quality_return
+    group by order_history.customer_id, snapshots.snapshot_date
+),
+
+product_activity as (
+    -- per product and day: order lines placed, and lines returned for a quality reason
+    select
+        sku,
+        ordered_date as activity_date,
+        count(*) as lines_sold,
+        0 as quality_returns
+    from order_lines
+    group by sku, ordered_date
+    union all
+    select
+        sku,
+        requested_date as activity_date,
+        0 as lines_sold,
+        count(*) as quality_returns
+    from returns
+    where is_quality_return
+        and sku is not null
+    group by sku, requested_date
+),
+
+product_totals as (
+    -- per product and snapshot: lines sold and quality returns requested by the snapshot
+    select
+        product_activity.sku,
+        snapshots.snapshot_date,
+        sum(product_activity.lines_sold) as lines_sold,
+        sum(product_activity.quality_returns) as quality_returns
+    from product_activity
+    inner join snapshots
+        on product_activity.activity_date <= snapshots.snapshot_date
+    group by product_activity.sku, snapshots.snapshot_date
+),
+
+product_quality_rates as (
+    -- quality returns per line sold, over every customer, shrunk towards the all-product rate
+    select
+        sku,
+        snapshot_date,
+        all_product_rate,
+        (quality_returns + {{ product_prior_lines }} * all_product_rate) / (lines_sold + {{ product_prior_lines }})
+            as quality_return_rate
+    from (
+        select
+            *,
+            coalesce(
+                {{ retention.safe_divide(
+                    'sum(quality_returns) over (partition by snapshot_date)',
+                    'sum(lines_sold) over (partition by snapshot_date)'
+                ) }},
+                0
+            ) as all_product_rate
+        from product_totals
+    ) as with_overall
+),
+
+last_order_returns as (
+    -- returns of the last order's lines requested by the snapshot, one row per line
+    select
+        last_orders.customer_id,
+        last_orders.snapshot_date,
+        returns.sku,
+        max(case when returns.is_quality_return then 1 else 0 end) as is_quality_return
+    from last_orders
+    inner join returns
+        on last_orders.order_id = returns.order_id
+        and returns.requested_at < {{ retention.add_days('last_orders.snapshot_date', 1) }}
+    group by last_orders.customer_id, last_orders.snapshot_date, returns.sku
+),
+
+last_order_quality_returns as (
+    select
+        customer_id,
+        snapshot_date,
+        max(is_quality_return) as has_quality_return
+    from last_order_returns
+    group by customer_id, snapshot_date
+),
+
+last_order_products as (
+    -- the last order's products: is one of them a problem product (quality-return rate at
+    -- least problem_product_rate_ratio x the all-product rate), and the rate of those returned
+    select
+        last_orders.customer_id,
+        last_orders.snapshot_date,
+        max(
+            case
+                when product_quality_rates.quality_return_rate > 0
+                    and product_quality_rates.quality_return_rate
+                    >= {{ problem_ratio }} * product_quality_rates.all_product_rate
+                    then 1
+                else 0
+            end
+        ) as has_problem_product,
+        max(
+            case when last_order_returns.sku is not null then product_quality_rates.quality_return_rate end
+        ) as returned_product_quality_return_rate
+    from last_orders
+    inner join order_lines
+        on last_orders.order_id = order_lines.order_id
+    left join product_quality_rates
+        on order_lines.sku = product_quality_rates.sku
+        and last_orders.snapshot_date = product_quality_rates.snapshot_date
+    left join last_order_returns
+        on last_orders.customer_id = last_order_returns.customer_id
+        and last_orders.snapshot_date = last_order_returns.snapshot_date
+        and order_lines.sku = last_order_returns.sku
+    group by last_orders.customer_id, last_orders.snapshot_date
+),
+
 purchase_intervals as (
     -- days between consecutive purchase days, with the day the interval ended
     select
@@ -131,7 +284,14 @@ ticket_features as (
                     then 1
                 else 0
             end
-        ) as open_complaints
+        ) as open_complaints,
+        max(
+            case
+                when tickets.is_complaint
+                    and (tickets.resolved_at is null or tickets.resolved_at >= {{ retention.add_days('snapshots.snapshot_date', 1) }})
+                    then {{ retention.days_between('tickets.created_at', 'snapshots.snapshot_date') }}
+            end
+        ) as oldest_open_complaint_days
     from tickets
     inner join snapshots
         on tickets.created_at < {{ retention.add_days('snapshots.snapshot_date', 1) }}
@@ -196,6 +356,22 @@ email_features as (
         and email_events.occurred_date > {{ retention.add_days('snapshots.snapshot_date', -2 * engagement_window) }}
     where email_events.event_type in ('send', 'open', 'click')
     group by email_events.customer_id, snapshots.snapshot_date
+),
+
+email_before_last_order as (
+    -- emails in the 2N days up to the last order
+    select
+        last_orders.customer_id,
+        last_orders.snapshot_date,
+        sum(case when email_events.event_type = 'send' then 1 else 0 end) as email_sends,
+        sum(case when email_events.event_type = 'open' then 1 else 0 end) as email_opens
+    from last_orders
+    inner join email_events
+        on last_orders.customer_id = email_events.customer_id
+        and email_events.occurred_at <= last_orders.ordered_at
+        and email_events.occurred_date > {{ retention.add_days('last_orders.ordered_date', -2 * engagement_window) }}
+    where email_events.event_type in ('send', 'open')
+    group by last_orders.customer_id, last_orders.snapshot_date
 ),
 
 unsubscribes as (
@@ -295,8 +471,14 @@ final as (
         coalesce(last_orders.first_return_requested_at < {{ retention.add_days('last_orders.snapshot_date', 1) }}, false)
             as returned_last_order,
         coalesce(return_counts.returns_count, 0) as returns_count,
+        coalesce(last_order_quality_returns.has_quality_return = 1, false) as last_order_quality_return,
+        coalesce(quality_return_counts.quality_returns_count, 0) as quality_returns_count,
+        round(coalesce(last_order_products.returned_product_quality_return_rate, 0), 4)
+            as returned_product_quality_return_rate,
+        coalesce(last_order_products.has_problem_product = 1, false) as last_order_had_problem_product,
         coalesce(ticket_features.open_complaints, 0) as open_complaints,
         coalesce(ticket_features.ticket_count, 0) as ticket_count,
+        coalesce(ticket_features.oldest_open_complaint_days, 0) as oldest_open_complaint_days,
         coalesce(email_features.email_sends_last_{{ engagement_window }}d, 0)
             as email_sends_last_{{ engagement_window }}d,
         coalesce(email_features.email_sends_prior_{{ engagement_window }}d, 0)
@@ -315,6 +497,13 @@ final as (
             'email_features.email_opens_last_' ~ engagement_window ~ 'd', 'email_features.email_sends_last_' ~ engagement_window ~ 'd',
             'email_features.email_opens_prior_' ~ engagement_window ~ 'd', 'email_features.email_sends_prior_' ~ engagement_window ~ 'd'
         ) }} as email_engagement_trend,
+        round(
+            case
+                when email_before_last_order.email_opens > email_before_last_order.email_sends then 1.0
+                else {{ retention.safe_divide('email_before_last_order.email_opens', 'email_before_last_order.email_sends') }}
+            end,
+            4
+        ) as email_open_rate_before_last_order,
         coalesce(unsubscribes.unsubscribed_date <= last_orders.snapshot_date, false) as is_unsubscribed,
         coalesce(web_features.web_sessions_last_30d, 0) as web_sessions_last_30d,
         coalesce(web_features.add_to_cart_last_30d, 0) as add_to_cart_last_30d,
@@ -348,6 +537,15 @@ final as (
     left join return_counts
         on last_orders.customer_id = return_counts.customer_id
         and last_orders.snapshot_date = return_counts.snapshot_date
+    left join quality_return_counts
+        on last_orders.customer_id = quality_return_counts.customer_id
+        and last_orders.snapshot_date = quality_return_counts.snapshot_date
+    left join last_order_quality_returns
+        on last_orders.customer_id = last_order_quality_returns.customer_id
+        and last_orders.snapshot_date = last_order_quality_returns.snapshot_date
+    left join last_order_products
+        on last_orders.customer_id = last_order_products.customer_id
+        and last_orders.snapshot_date = last_order_products.snapshot_date
     left join interval_medians
         on last_orders.customer_id = interval_medians.customer_id
         and last_orders.snapshot_date = interval_medians.snapshot_date
@@ -357,6 +555,9 @@ final as (
     left join email_features
         on last_orders.customer_id = email_features.customer_id
         and last_orders.snapshot_date = email_features.snapshot_date
+    left join email_before_last_order
+        on last_orders.customer_id = email_before_last_order.customer_id
+        and last_orders.snapshot_date = email_before_last_order.snapshot_date
     left join unsubscribes
         on last_orders.customer_id = unsubscribes.customer_id
     left join web_features
