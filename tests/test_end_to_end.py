@@ -16,7 +16,10 @@ import yaml
 
 from core.settings import PROJECT_ROOT
 
-CUSTOMERS = 3000
+# The demo's own size. With the leakage-free backtest, 3,000 customers (~6k training rows)
+# is too little for the boosted model to beat the recency rule (measured 0.860 vs 0.866):
+# the quality gate then blocks scoring, as it should. Known weakness, see the closing note.
+CUSTOMERS = 5000
 RELAY = re.compile(r"@(marketplace\.amazon\.|relay\.walmart\.com)", re.IGNORECASE)
 
 
