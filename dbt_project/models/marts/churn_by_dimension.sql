@@ -137,7 +137,7 @@ final as (
             when is_significant
                 then row_number() over (
                         partition by is_significant
-                        order by churn_rate_ci_low / expected_churn_rate desc, orders desc, dimension_value_id asc
+                        order by round(churn_rate_ci_low / expected_churn_rate, 9) desc, orders desc, dimension_value_id asc
                     )
         end as finding_rank
     from flagged

@@ -115,10 +115,10 @@ final as (
         round({{ retention.safe_divide('churn_rate_ci_low', 'expected_churn_rate') }}, 3) as adjusted_lift_ci_low,
         churn_rate_ci_low > expected_churn_rate as is_significant,
         row_number() over (
-            order by {{ retention.safe_divide('churn_rate_ci_low', 'expected_churn_rate') }} desc, orders desc, churn_rate desc, profile_id
+            order by round({{ retention.safe_divide('churn_rate_ci_low', 'expected_churn_rate') }}, 9) desc, orders desc, round(churn_rate, 9) desc, profile_id
         ) as profile_rank,
         row_number() over (
-            order by {{ retention.safe_divide('churn_rate', 'expected_churn_rate') }} desc, orders desc, churn_rate desc, profile_id
+            order by round({{ retention.safe_divide('churn_rate', 'expected_churn_rate') }}, 9) desc, orders desc, round(churn_rate, 9) desc, profile_id
         ) as lift_rank
     from rated
 )
