@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='order_id') }}
 {%- set buyer_schema = {'BuyerEmail': 'text', 'BuyerName': 'text'} -%}
 {%- set address_schema = {
     'Name': 'text', 'AddressLine1': 'text', 'City': 'text', 'StateOrRegion': 'text', 'PostalCode': 'text',

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='order_id') }}
 {%- set money = {'value': 'text', 'currency': 'text'} -%}
 {%- set line_schema = [{
     'lineItemId': 'text', 'legacyItemId': 'text', 'sku': 'text', 'title': 'text', 'quantity': 'text',

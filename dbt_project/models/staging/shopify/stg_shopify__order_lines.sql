@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='order_id') }}
 {%- set line_schema = [{
     'id': 'text', 'product_id': 'text', 'variant_id': 'text', 'sku': 'text', 'title': 'text',
     'quantity': 'text', 'price': 'text', 'total_discount': 'text',

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='order_id') }}
 {%- set customer_schema = {
     'id': 'text', 'email': 'text', 'phone': 'text', 'first_name': 'text', 'last_name': 'text',
     'created_at': 'text',
