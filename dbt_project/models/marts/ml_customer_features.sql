@@ -302,54 +302,18 @@ email_features as (
     select
         email_events.customer_id,
         snapshots.snapshot_date,
+        {%- for event_type, name in [('send', 'sends'), ('open', 'opens'), ('click', 'clicks')] %}
+        {%- for period, comparison in [('last', '>'), ('prior', '<=')] %}
         sum(
             case
-                when email_events.event_type = 'send'
-                    and email_events.occurred_date > {{ retention.add_days('snapshots.snapshot_date', -engagement_window) }}
+                when email_events.event_type = '{{ event_type }}'
+                    and email_events.occurred_date {{ comparison }} {{ retention.add_days('snapshots.snapshot_date', -engagement_window) }}
                     then 1
                 else 0
             end
-        ) as email_sends_last_{{ engagement_window }}d,
-        sum(
-            case
-                when email_events.event_type = 'send'
-                    and email_events.occurred_date <= {{ retention.add_days('snapshots.snapshot_date', -engagement_window) }}
-                    then 1
-                else 0
-            end
-        ) as email_sends_prior_{{ engagement_window }}d,
-        sum(
-            case
-                when email_events.event_type = 'open'
-                    and email_events.occurred_date > {{ retention.add_days('snapshots.snapshot_date', -engagement_window) }}
-                    then 1
-                else 0
-            end
-        ) as email_opens_last_{{ engagement_window }}d,
-        sum(
-            case
-                when email_events.event_type = 'open'
-                    and email_events.occurred_date <= {{ retention.add_days('snapshots.snapshot_date', -engagement_window) }}
-                    then 1
-                else 0
-            end
-        ) as email_opens_prior_{{ engagement_window }}d,
-        sum(
-            case
-                when email_events.event_type = 'click'
-                    and email_events.occurred_date > {{ retention.add_days('snapshots.snapshot_date', -engagement_window) }}
-                    then 1
-                else 0
-            end
-        ) as email_clicks_last_{{ engagement_window }}d,
-        sum(
-            case
-                when email_events.event_type = 'click'
-                    and email_events.occurred_date <= {{ retention.add_days('snapshots.snapshot_date', -engagement_window) }}
-                    then 1
-                else 0
-            end
-        ) as email_clicks_prior_{{ engagement_window }}d
+        ) as email_{{ name }}_{{ period }}_{{ engagement_window }}d{{ ',' if not (loop.last and event_type == 'click') }}
+        {%- endfor %}
+        {%- endfor %}
     from email_events
     inner join snapshots
         on email_events.occurred_date <= snapshots.snapshot_date
