@@ -47,7 +47,7 @@ class StrictModel(BaseModel):
 
 class WarehouseSettings(StrictModel):
     duckdb_path: Path = Path("data/warehouse.duckdb")
-    memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    memory_limit: str = Field("6GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     threads: int = Field(2, ge=1, le=256)
     temp_directory: Path = Path("data/tmp")
 
