@@ -2,9 +2,10 @@
 
 Email: every send of a campaign to its audience, opens, clicks and unsubscribes. Open
 propensity is a person trait; persons planted with fading engagement open less and less
-after their disengagement start, churned persons open somewhat less, active ones keep
-opening. Web: a checkout session for every Shopify order, abandoned-cart sessions of known
-shoppers, and anonymous browsing.
+after their disengagement start, persons who left for good mostly stop opening, active
+ones keep opening. Web: a checkout session for every Shopify order, browsing sessions of
+Shopify customers while they are alive (product views, some carts abandoned) and a few
+in the weeks after they leave, and anonymous browsing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,20 @@ from ingest.demo.world import DAY, World
 
 EMAIL_TYPES = ("send", "open", "click", "unsubscribe")
 WEB_TYPES = ("session_start", "product_view", "add_to_cart", "checkout_start", "purchase")
+# Signs of life. A person who left for good (and was not planted with fading engagement)
+# opens emails at this share of their open rate from then on: they mostly ignore the brand.
+GONE_OPEN_FACTOR = 0.15
+# A living Shopify customer browses the store BROWSE_SESSIONS_PER_ORDER times per expected
+# order: sessions per day = this / min(days between their orders, BROWSE_MAX_DAYS), x1.3
+# when price-sensitive, thinned by the seasonal curve. The cap keeps occasional buyers
+# coming back to look every couple of months while they are still customers.
+BROWSE_SESSIONS_PER_ORDER = 0.8
+BROWSE_MAX_DAYS = 60.0
+# After death: Poisson(AFTER_DEATH_SESSIONS) sessions, exponentially spread (mean
+# AFTER_DEATH_DAYS) after the last order (tracking the parcel, a last look), then nothing.
+AFTER_DEATH_SESSIONS = 0.3
+AFTER_DEATH_DAYS = 10.0
+BROWSE_IDENTIFIED_SHARE = 0.8  # sessions logged in or recognised (cookie from an email click)
 
 
 def email_events(w: World, chunk: int, p: Persons, aud: Audience, last_t: np.ndarray, died: np.ndarray,
@@ -34,7 +49,7 @@ def email_events(w: World, chunk: int, p: Persons, aud: Audience, last_t: np.nda
     fading = p.disengaging[pi] & (send_day >= p.disengage_t[pi])
     factor = np.where(fading, np.maximum(0.04, np.exp(-(send_day - p.disengage_t[pi]) / ENGAGEMENT_DECAY_DAYS)), factor)
     gone = died[pi] & (send_day > last_t[pi]) & ~p.disengaging[pi]
-    factor = np.where(gone, 0.55, factor)
+    factor = np.where(gone, GONE_OPEN_FACTOR, factor)
     factor = factor * np.where(w.campaign_sale[ci], 1.15, 1.0)
     unsub = aud.unsub_campaign[pi] == ci
     opened = unsub | (rng.random(len(pi)) < np.minimum(p.open_base[pi] * factor, 0.95))
@@ -73,7 +88,7 @@ def email_events(w: World, chunk: int, p: Persons, aud: Audience, last_t: np.nda
 
 
 def web_events(w: World, chunk: int, p: Persons, o: dict[str, np.ndarray], order_unix: np.ndarray, used_shopify: np.ndarray,
-               first_t: np.ndarray, last_t: np.ndarray, emails: pa.Array, skus: pa.Array, rng: np.random.Generator) -> pa.Table:
+               last_t: np.ndarray, died: np.ndarray, emails: pa.Array, skus: pa.Array, rng: np.random.Generator) -> pa.Table:
     h_unix = w.end_unix
     parts_session, parts_person, parts_kind, parts_sku, parts_when, parts_known = [], [], [], [], [], []
 
@@ -105,28 +120,46 @@ def web_events(w: World, chunk: int, p: Persons, o: dict[str, np.ndarray], order
     add(sess, person, 4, sku1, t_end, known)
     n_sessions = ns
 
-    # ---- abandoned carts of Shopify customers (price-sensitive shoppers abandon more)
-    shoppers = np.flatnonzero(used_shopify)
-    n_orders_shop = np.bincount(o["person"][shop], minlength=p.n)[shoppers]
-    lam = (0.30 + 0.10 * np.minimum(n_orders_shop, 10)) * np.where(p.price_sensitive[shoppers], 1.5, 1.0)
-    count = np.minimum(rng.poisson(lam), 6)
+    # ---- browsing of Shopify customers: signs of life. While a customer is alive (from the
+    # first Shopify order until death, or as_of) they come back to look at products at a rate
+    # tied to their own purchase rate, with the seasonal curve; some sessions add to cart
+    # without buying (price-sensitive shoppers more often). After death only a few sessions
+    # in the next weeks (tracking the parcel, a last look), then nothing.
+    shop_first = np.full(p.n, np.inf)
+    np.minimum.at(shop_first, o["person"][shop], o["t"][shop])
+    shoppers = np.flatnonzero(used_shopify & np.isfinite(shop_first))
+    start_t = shop_first[shoppers]
+    end_t = np.where(died[shoppers], last_t[shoppers], float(w.horizon))
+    span = np.maximum(end_t - start_t, 0.0)
+    days_per_order = np.where(p.replenisher[shoppers], p.cycle[shoppers], p.interval[shoppers])
+    rate = BROWSE_SESSIONS_PER_ORDER / np.minimum(days_per_order, BROWSE_MAX_DAYS)
+    rate = rate * np.where(p.price_sensitive[shoppers], 1.3, 1.0)
+    count = rng.poisson(rate * span * w.season_max)
     who = np.repeat(shoppers, count)
+    t_b = np.repeat(start_t, count) + np.repeat(span, count) * rng.random(len(who))
+    day = np.minimum(t_b.astype(np.int64), len(w.season) - 1)
+    keep_b = rng.random(len(who)) * w.season_max < w.season[day]  # thinning: browsing follows the seasons
+    who, t_b = who[keep_b], t_b[keep_b]
+    gone = shoppers[died[shoppers]]
+    n_after = rng.poisson(AFTER_DEATH_SESSIONS, len(gone))
+    who_a = np.repeat(gone, n_after)
+    t_a = last_t[who_a] + rng.exponential(AFTER_DEATH_DAYS, len(who_a))
+    who = np.concatenate([who, who_a])
+    t_b = np.concatenate([t_b, t_a])
     na = len(who)
-    lo = np.maximum(first_t[who] - 20.0, 0.0)
-    hi = np.minimum(last_t[who] + 150.0, float(w.horizon))
-    t_ab = lo + (hi - lo) * rng.random(na)
-    start = w.start_unix + np.round(t_ab * DAY).astype(np.int64)
-    length = rng.uniform(3 * 60, 25 * 60, na)
+    start = w.start_unix + np.round(t_b * DAY).astype(np.int64)
+    length = rng.uniform(2 * 60, 20 * 60, na)
     sku = np.where(rng.random(na) < 0.5, p.fav_sku[who], np.searchsorted(np.cumsum(w.sku_popularity), rng.random(na) * 0.999999))
-    logged_in = rng.random(na) < 0.7
+    logged_in = rng.random(na) < BROWSE_IDENTIFIED_SHARE
     sess = n_sessions + np.arange(na)
     add(sess, who, 0, np.full(na, -1), start, logged_in)
     add(sess, who, 1, sku, start + (0.2 * length).astype(np.int64), logged_in)
-    two = rng.random(na) < 0.45
+    two = rng.random(na) < 0.30
     add(sess[two], who[two], 1, (sku[two] + 1 + rng.integers(0, w.n_sku - 1, two.sum())) % w.n_sku,
         start[two] + (0.4 * length[two]).astype(np.int64), logged_in[two])
-    add(sess, who, 2, sku, start + (0.6 * length).astype(np.int64), logged_in)
-    co = rng.random(na) < 0.35
+    cart = rng.random(na) < np.where(p.price_sensitive[who], 0.35, 0.20)
+    add(sess[cart], who[cart], 2, sku[cart], start[cart] + (0.6 * length[cart]).astype(np.int64), logged_in[cart])
+    co = cart & (rng.random(na) < 0.25)
     add(sess[co], who[co], 3, sku[co], start[co] + (0.9 * length[co]).astype(np.int64), logged_in[co])
     n_sessions += na
 

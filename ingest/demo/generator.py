@@ -164,8 +164,7 @@ def _chunk(spec: _ChunkSpec) -> _ChunkResult:
     path = landing / "email" / f"events_{k + 1:05d}.csv"
     rows["email"] = write_csv(path, email_table)
     files["email"] = [path]
-    first_t = np.where(np.isfinite(s["first_t"]), s["first_t"], 0.0)
-    web = web_events(w, k, p, o, c.unix, used[:, 0], first_t, s["last_t"], canonical, pa.array(w.skus), _rng(spec.seed, k, 3))
+    web = web_events(w, k, p, o, c.unix, used[:, 0], s["last_t"], s["died"], canonical, pa.array(w.skus), _rng(spec.seed, k, 3))
     path = landing / "web" / f"events_{k + 1:05d}.csv"
     rows["web"] = write_csv(path, web)
     files["web"] = [path]
