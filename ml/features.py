@@ -82,6 +82,9 @@ DECLARED_FEATURES: tuple[str, ...] = (
     "web_sessions_last_30d",
     "add_to_cart_last_30d",
     "abandoned_carts",
+    # signs of life on the shop's site (reasons: a state like recency, see ml/reasons.py)
+    "web_sessions_last_90d",
+    "days_since_last_web_session",
     # BTYD inputs are features too (repeat purchase days, purchase span, age, repeat spend)
     "frequency_btyd",
     "recency_btyd",

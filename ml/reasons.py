@@ -13,10 +13,11 @@ How a reason is found
    to the healthy references and are re-scored in one batch prediction (only the rows
    that change). The drop in predicted churn probability is that group's contribution.
 4. Lifecycle groups are measured on the customer as is. Cause groups are measured in the
-   *active context*: with the inactivity group (days since the last order, BG/NBD's
-   P(alive), ...) already set to healthy values. A long silence pushes the probability
-   to ~1 whatever else is true, which would hide the late delivery or the unresolved
-   complaint that started it.
+   *active context*: with the state groups (inactivity: days since the last order, BG/NBD's
+   P(alive), ...; web_inactivity: days since the last web session, sessions in the last 90
+   days) already set to healthy values. A long silence pushes the probability to ~1
+   whatever else is true, which would hide the late delivery or the unresolved complaint
+   that started it.
 5. The (up to) three reasons are the largest positive contributions, with actionable causes
    (price, delivery, returns, complaints, engagement) of at least `CAUSE_PRIORITY_IMPACT`
    (2 points) ranked before lifecycle and region: the silence is the symptom, the cause is
@@ -37,7 +38,7 @@ Feature -> cause map (`REASON_GROUPS`; `cause_for_feature` for any other feature
 | product_quality | returns (returned last order, returns count, last order returned for a quality reason, quality returns count, quality-return rate of the returned product across all customers, last order had a problem product) |
 | service | complaints (open unresolved complaints, ticket count, days the oldest open complaint has waited) |
 | engagement | email_engagement (sends/opens/clicks last N days vs the N before, trends, unsubscribed); web_activity (sessions, add-to-cart, abandoned carts) |
-| lifecycle | inactivity (recency, gap ratio, recent order counts, BTYD P(alive) and expected orders); purchase_history (frequency, tenure, monetary, AOV, intervals, platforms); category |
+| lifecycle | inactivity (recency, gap ratio, recent order counts, BTYD P(alive) and expected orders); web_inactivity (days since the last web session, sessions in the last 90 days: signs of life, a state like recency); purchase_history (frequency, tenure, monetary, AOV, intervals, platforms); category |
 
 A feature in no group gets its cause from its name (delivery/shipping -> logistics,
 discount/coupon -> price, return/refund -> product_quality, complaint/ticket -> service,
@@ -122,6 +123,10 @@ REASON_GROUPS: tuple[ReasonGroup, ...] = (
         ),
         state=True,
     ),
+    # signs of life on the shop's site: a customer who left stops visiting, whatever made
+    # them leave, so like the time since the last order this is a state (the symptom), set
+    # to healthy values before a cause is measured
+    ReasonGroup("web_inactivity", "lifecycle", ("days_since_last_web_session", "web_sessions_last_90d"), state=True),
     ReasonGroup(
         "purchase_history",
         "lifecycle",
@@ -543,6 +548,19 @@ def _detail_web(f: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(carts.fillna(0) > 0, _plural(carts.fillna(0), "abandoned cart"), sessions_text), index=f.index)
 
 
+def _detail_web_inactivity(f: pd.DataFrame) -> pd.Series:
+    since = _col(f, "days_since_last_web_session")
+    sessions = _col(f, "web_sessions_last_90d")
+    text = (
+        _plural(sessions.fillna(0), "web session") + " in the last 90 days"
+        if sessions is not None
+        else pd.Series("stopped visiting the shop", index=f.index)
+    )
+    if since is None:
+        return text
+    return pd.Series(np.where(since.notna(), "no web session for " + _int_str(since) + " days", text), index=f.index)
+
+
 def _detail_inactivity(f: pd.DataFrame) -> pd.Series:
     recency = _col(f, "recency_days")
     if recency is None and "t_btyd" in f.columns and "recency_btyd" in f.columns:
@@ -583,6 +601,7 @@ _DETAILS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "complaints": _detail_complaints,
     "email_engagement": _detail_email,
     "web_activity": _detail_web,
+    "web_inactivity": _detail_web_inactivity,
     "inactivity": _detail_inactivity,
     "purchase_history": _detail_history,
     "category": _detail_category,

@@ -31,11 +31,14 @@ from tests.ml.warehouse import build_cdnow_warehouse, build_demo_warehouse
 DEMO_CUSTOMERS = 5000
 DEMO_SEED = 42
 # The backtest is leakage-free: the backtest model learns only from snapshots whose label
-# window ends by the backtest date. Measured on this warehouse: ROC AUC model 0.879, BG/NBD
-# 0.879, recency 0.875; PR AUC model 0.984, BG/NBD 0.985; Brier and calibration better. The issue's +0.05 over BG/NBD is NOT met: the demo generator is itself a
-# buy-till-you-die process (BG/NBD's own assumptions) with planted drivers that touch few
-# customers, and the +0.04 measured before came from training labels that overlapped the
-# backtest window. What is asserted: never worse than BG/NBD by more than 0.01 (as on CDNOW).
+# window ends by the backtest date. Measured on this warehouse: ROC AUC model 0.903, BG/NBD
+# 0.879, recency 0.875; PR AUC model 0.988, BG/NBD 0.985; Brier 0.0559 vs 0.0580. The gain
+# comes from the demo's signs of life (ingest/demo/DRIVERS.md): customers who left stop
+# browsing and opening emails. The issue's +0.05 over BG/NBD is NOT met (+0.024): about half
+# of the customers (marketplace buyers off the email list) leave no sign of life the seller
+# can see, so for them the model knows what BG/NBD knows; and the +0.04 measured long ago came
+# from training labels that overlapped the backtest window. What is asserted: never worse
+# than BG/NBD by more than 0.01 (as on CDNOW).
 MIN_AUC = 0.80
 MIN_MARGIN_OVER_BGNBD = -0.01
 DRIVER_CAUSES = {
@@ -107,9 +110,11 @@ def test_demo_backtest_is_leakage_free_and_holds_its_own_against_the_baselines(d
     assert report["backtest_snapshot"] in report["scoring_model"]["snapshots"]
     assert model["roc_auc"] >= MIN_AUC
     assert model["roc_auc"] >= baselines["bgnbd"]["roc_auc"] + MIN_MARGIN_OVER_BGNBD
+    # the signs of life (web sessions, email opens after leaving) must show: measured +0.024
+    assert model["roc_auc"] >= baselines["bgnbd"]["roc_auc"] + 0.015
     assert model["roc_auc"] > baselines["recency"]["roc_auc"]
     assert model["pr_auc"] >= baselines["bgnbd"]["pr_auc"] + MIN_MARGIN_OVER_BGNBD
-    assert model["brier"] <= baselines["bgnbd"]["brier"] + 0.002  # measured 0.0582 vs 0.0580
+    assert model["brier"] <= baselines["bgnbd"]["brier"] + 0.002  # measured 0.0559 vs 0.0580
     assert model["expected_calibration_error"] < 0.05
     assert sum(row["n"] for row in model["calibration"]) == report["backtest_rows"]
     assert quality_gate(report, auc_floor=demo["settings"].model.auc_floor).passed

@@ -154,6 +154,55 @@ def test_a_long_silence_does_not_hide_the_cause():
     assert as_is < 1e-3 < out.loc[0, "reason_1_impact"]
 
 
+def test_web_silence_is_a_state_like_recency_and_does_not_hide_the_cause():
+    """A customer who left stops visiting the shop whatever made them leave: the days since
+    the last web session are set to healthy values before a cause is measured, and only
+    ranked as lifecycle."""
+    assert reasons.cause_for_feature("days_since_last_web_session") == "lifecycle"
+    assert reasons.cause_for_feature("web_sessions_last_90d") == "lifecycle"
+    spec = FeatureSpec(
+        numeric=["last_delivery_days", "recency_days", "days_since_last_web_session", "web_sessions_last_90d"], categorical=[]
+    )
+    frame = pd.DataFrame(
+        {
+            "last_delivery_days": [27.0, 3.0],
+            "recency_days": [120.0, 120.0],
+            "days_since_last_web_session": [110.0, 110.0],
+            "web_sessions_last_90d": [0.0, 0.0],
+        }
+    )
+    weights = {
+        "last_delivery_days": 0.08,
+        "recency_days": 0.01,
+        "days_since_last_web_session": 0.05,
+        "web_sessions_last_90d": -0.5,
+    }
+
+    def predict(matrix: pd.DataFrame) -> np.ndarray:
+        z = np.full(len(matrix), -3.0)
+        for col, w in weights.items():
+            z += w * matrix[col].to_numpy(dtype=float)
+        return 1 / (1 + np.exp(-z))
+
+    reference = {
+        "last_delivery_days": 7.0,
+        "recency_days": 30.0,
+        "days_since_last_web_session": 12.0,
+        "web_sessions_last_90d": 3.0,
+    }
+    directions = {"last_delivery_days": 1, "recency_days": 1, "days_since_last_web_session": 1, "web_sessions_last_90d": -1}
+    groups = reasons.resolve_groups(spec)
+    web = next(g for g in groups if g.name == "web_inactivity")
+    assert web.state and web.cause == "lifecycle"
+    out = reasons.explain(predict, to_matrix(frame, spec), frame, reference, spec, directions=directions)
+    # the web silence weighs 6.4 log-odds, the slow delivery 1.6: the delivery is still the reason
+    assert out.loc[0, "reason_1"] == "slow_delivery" and out.loc[0, "reason_1_cause"] == "logistics"
+    assert "web_inactivity" in set(out.loc[0, ["reason_2", "reason_3"]])
+    assert out.loc[1, "reason_1"] in {"web_inactivity", "inactivity"}
+    details = dict(zip(out.loc[1, ["reason_1", "reason_2"]], out.loc[1, ["reason_1_detail", "reason_2_detail"]], strict=True))
+    assert details["web_inactivity"] == "no web session for 110 days"
+
+
 def test_risky_side_only_and_missing_values_are_not_blamed():
     out = _explain()
     b, c, d = out.iloc[1], out.iloc[2], out.iloc[3]

@@ -361,6 +361,11 @@ web_features as (
                 else 0
             end
         ) as add_to_cart_last_30d,
+        sum(
+            case when web_sessions.started_date > {{ retention.add_days('snapshots.snapshot_date', -90) }} then 1 else 0 end
+        ) as web_sessions_last_90d,
+        {{ retention.days_between('max(web_sessions.started_date)', 'snapshots.snapshot_date') }}
+            as days_since_last_web_session,
         sum(case when web_sessions.is_abandoned_cart then 1 else 0 end) as abandoned_carts
     from web_sessions
     inner join snapshots
@@ -471,6 +476,8 @@ final as (
         coalesce(unsubscribes.unsubscribed_date <= last_orders.snapshot_date, false) as is_unsubscribed,
         coalesce(web_features.web_sessions_last_30d, 0) as web_sessions_last_30d,
         coalesce(web_features.add_to_cart_last_30d, 0) as add_to_cart_last_30d,
+        coalesce(web_features.web_sessions_last_90d, 0) as web_sessions_last_90d,
+        web_features.days_since_last_web_session,
         coalesce(web_features.abandoned_carts, 0) as abandoned_carts,
         {{ retention.platform_count('last_orders.uses_') }} as platform_count,
         case

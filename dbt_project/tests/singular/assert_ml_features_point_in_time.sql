@@ -1,5 +1,6 @@
 -- Point in time: a snapshot's order counts only include orders placed by the end of the
--- snapshot date, and the scoring snapshot agrees with the current customer profile.
+-- snapshot date, no web session counted for a snapshot starts after it, and the scoring
+-- snapshot agrees with the current customer profile.
 with
 
 features as (
@@ -36,6 +37,8 @@ impossible as (
         or recency_days > tenure_days
         or frequency_btyd < 0
         or recency_btyd > t_btyd
+        or days_since_last_web_session < 0
+        or web_sessions_last_30d > web_sessions_last_90d
 ),
 
 scoring_mismatch as (
