@@ -535,14 +535,17 @@ def _detail_email(f: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(unsub, "unsubscribed from email", text), index=f.index)
 
 
+def _sessions_text(f: pd.DataFrame, days: int, fallback: str) -> pd.Series:
+    """"N web sessions in the last <days> days" from web_sessions_last_<days>d, else fallback."""
+    sessions = _col(f, f"web_sessions_last_{days}d")
+    if sessions is None:
+        return pd.Series(fallback, index=f.index)
+    return _plural(sessions.fillna(0), "web session") + f" in the last {days} days"
+
+
 def _detail_web(f: pd.DataFrame) -> pd.Series:
     carts = _col(f, "abandoned_carts")
-    sessions = _col(f, "web_sessions_last_30d")
-    sessions_text = (
-        _plural(sessions.fillna(0), "web session") + " in the last 30 days"
-        if sessions is not None
-        else pd.Series("little web activity", index=f.index)
-    )
+    sessions_text = _sessions_text(f, 30, "little web activity")
     if carts is None:
         return sessions_text
     return pd.Series(np.where(carts.fillna(0) > 0, _plural(carts.fillna(0), "abandoned cart"), sessions_text), index=f.index)
@@ -550,12 +553,7 @@ def _detail_web(f: pd.DataFrame) -> pd.Series:
 
 def _detail_web_inactivity(f: pd.DataFrame) -> pd.Series:
     since = _col(f, "days_since_last_web_session")
-    sessions = _col(f, "web_sessions_last_90d")
-    text = (
-        _plural(sessions.fillna(0), "web session") + " in the last 90 days"
-        if sessions is not None
-        else pd.Series("stopped visiting the shop", index=f.index)
-    )
+    text = _sessions_text(f, 90, "stopped visiting the shop")
     if since is None:
         return text
     return pd.Series(np.where(since.notna(), "no web session for " + _int_str(since) + " days", text), index=f.index)
