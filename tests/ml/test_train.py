@@ -74,7 +74,7 @@ def test_transaction_only_frame_trains_and_matches_bgnbd():
     assert r["method"].startswith("hgb")
     # Known weakness, measured with the leakage-free backtest: on 1,500 synthetic customers
     # without behavioural data the boosted model is 0.02-0.04 below BG/NBD (too little data
-    # for 200 rounds of 31 leaves). The bound (no worse than BG/NBD by more than
+    # for 100 rounds of 31 leaves). The bound (no worse than BG/NBD by more than
     # 0.01 on transaction-only data) is checked on the real CDNOW sample in
     # tests/ml/test_end_to_end.py, where it holds; here only a gross failure is caught.
     assert r["model"]["roc_auc"] >= r["baselines"]["bgnbd"]["roc_auc"] - 0.03
