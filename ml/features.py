@@ -362,12 +362,17 @@ def find_table(con, table: str = "ml_customer_features") -> str:
     return f'"{rows[0][0]}"."{table}"'
 
 
-def load_feature_frame(con, table: str = "ml_customer_features", snapshots: list | None = None) -> pd.DataFrame:
-    """Read the feature mart (optionally only some snapshot dates) into pandas."""
+def load_feature_frame(
+    con, table: str = "ml_customer_features", snapshots: list | None = None, latest_only: bool = False
+) -> pd.DataFrame:
+    """Read the feature mart into pandas: every snapshot, only ``snapshots``, or (``latest_only``)
+    only the latest snapshot date, the one scoring uses (a sixth of the rows at six snapshots)."""
     name = find_table(con, table)
     sql = f"select * from {name}"
     params: list = []
-    if snapshots:
+    if latest_only:
+        sql += f" where snapshot_date = (select max(snapshot_date) from {name})"
+    elif snapshots:
         sql += " where snapshot_date in (" + ", ".join("?" for _ in snapshots) + ")"
         params = [pd.Timestamp(s).date() for s in snapshots]
     return con.execute(sql, params).df()

@@ -130,7 +130,7 @@ def score_all(con: duckdb.DuckDBPyConnection, models_dir: Path, *, scored_at: dt
     in_charge = registry.current_model(models_dir)
     if in_charge is None:
         raise RuntimeError(f"no model in {models_dir} has passed the quality gate: nothing may be scored")
-    frame = load_feature_frame(con)
+    frame = load_feature_frame(con, latest_only=True)
     result = score_customers(in_charge.load(), frame, model_version=in_charge.version, scored_at=scored_at)
     scores = result.scores
     _ensure_tables(con)

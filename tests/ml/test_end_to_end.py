@@ -121,6 +121,25 @@ def test_demo_backtest_is_leakage_free_and_holds_its_own_against_the_baselines(d
 
 
 @pytest.mark.xdist_group("ml_demo_warehouse")
+def test_scoring_reads_only_the_latest_snapshot_of_the_feature_mart(demo):
+    frame = demo["frame"]
+    con = duckdb.connect(str(demo["settings"].duckdb_path), read_only=True)
+    try:
+        latest = load_feature_frame(con, latest_only=True)
+    finally:
+        con.close()
+    dates = pd.to_datetime(frame["snapshot_date"])
+    assert dates.nunique() > 1  # the full mart has the training snapshots too
+    expected = frame[dates == dates.max()]
+    assert pd.to_datetime(latest["snapshot_date"]).nunique() == 1
+    assert latest["is_scoring_snapshot"].all()
+    key = ["customer_id"]
+    pd.testing.assert_frame_equal(
+        latest.sort_values(key).reset_index(drop=True), expected.sort_values(key).reset_index(drop=True)
+    )
+
+
+@pytest.mark.xdist_group("ml_demo_warehouse")
 def test_demo_scores_every_customer_with_btyd_outputs(demo):
     scores = demo["scored"].scores
     frame = demo["frame"]
