@@ -11,6 +11,19 @@ fx_rates as (
     select * from {{ ref('int_fx_rates_filled') }}
 ),
 
+-- local currency -> reporting currency per day, on the small rate table, so the orders
+-- need one join instead of two
+reporting_rates as (
+    select
+        order_rate.currency,
+        order_rate.rate_date,
+        cast(order_rate.usd_per_unit / reporting_rate.usd_per_unit as decimal(24, 10)) as fx_rate
+    from fx_rates as order_rate
+    inner join fx_rates as reporting_rate
+        on reporting_rate.currency = '{{ var("reporting_currency") }}'
+        and order_rate.rate_date = reporting_rate.rate_date
+),
+
 as_of as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
@@ -26,14 +39,11 @@ converted as (
     select
         in_scope.*,
         cast(in_scope.ordered_at as date) as ordered_date,
-        cast(order_rate.usd_per_unit / reporting_rate.usd_per_unit as decimal(24, 10)) as fx_rate
+        reporting_rates.fx_rate
     from in_scope
-    left join fx_rates as order_rate
-        on in_scope.currency = order_rate.currency
-        and cast(in_scope.ordered_at as date) = order_rate.rate_date
-    left join fx_rates as reporting_rate
-        on reporting_rate.currency = '{{ var("reporting_currency") }}'
-        and cast(in_scope.ordered_at as date) = reporting_rate.rate_date
+    left join reporting_rates
+        on in_scope.currency = reporting_rates.currency
+        and cast(in_scope.ordered_at as date) = reporting_rates.rate_date
 ),
 
 final as (
