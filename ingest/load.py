@@ -28,6 +28,7 @@ from ingest.sources import Check, RawTable
 
 log = logging.getLogger(__name__)
 
+LOAD_CHECKPOINT_THRESHOLD = "4GB"  # write-ahead log size that triggers a checkpoint while loading files
 META_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_record_hash", "_loaded_at", "_source")
 
 
@@ -520,10 +521,23 @@ def load_table(
     ensure_meta_tables(con)
     ensure_raw_table(con, table)
     report = LoadReport(table.table)
-    for index, path in enumerate(files, start=1):
-        report.files.append(load_file(con, table, path, generic=generic))
-        if progress:
-            progress(f"{table.table}: {index}/{len(files)} files")
+    # Each file still commits on its own (its rows are durable in the write-ahead log), but the
+    # log is folded into the database file once at the end rather than after most commits:
+    # with the default 16 MB threshold, checkpoints took a third of a 180-file load.
+    threshold = scalar(con, "select current_setting('checkpoint_threshold')")
+    con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
+    try:
+        for index, path in enumerate(files, start=1):
+            report.files.append(load_file(con, table, path, generic=generic))
+            if progress:
+                progress(f"{table.table}: {index}/{len(files)} files")
+    finally:
+        con.execute(f"set checkpoint_threshold = '{threshold}'")
+    if any(f.status == "loaded" for f in report.files):
+        try:
+            con.execute("checkpoint")
+        except duckdb.Error as exc:  # the loaded rows are committed; DuckDB checkpoints later
+            log.info("checkpoint after loading %s deferred: %s", table.table, _first_line(exc))
     return report
 
 

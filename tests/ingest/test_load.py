@@ -98,6 +98,21 @@ def test_same_file_twice_changes_nothing(con, tmp_path):
     assert scalar(con, "select count(*) from raw._quarantine") == 1
 
 
+def test_a_load_checkpoints_once_at_the_end_and_restores_the_threshold(con, tmp_path):
+    table = RAW_TABLES["shopify_orders"]
+    files = [shopify_file(tmp_path / f"orders_{i}.json", [shopify_order(i)]) for i in range(1, 4)]
+    con.execute("set checkpoint_threshold = '16.0 MiB'")
+    report = load_table(con, table, files)
+    assert report.summary()["rows_loaded"] == 3
+    assert scalar(con, "select current_setting('checkpoint_threshold')") == "16.0 MiB"
+    wal = tmp_path / "w.duckdb.wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # the loaded rows are in the database file
+    con.close()
+    reopened = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    assert scalar(reopened, "select count(*) from raw.shopify_orders") == 3
+    reopened.close()
+
+
 def test_re_extract_in_a_new_file_adds_only_changed_records(con, tmp_path):
     table = RAW_TABLES["shopify_orders"]
     load_table(con, table, [shopify_file(tmp_path / "day1.json", [shopify_order(1), shopify_order(2)])])
