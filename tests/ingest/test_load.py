@@ -255,6 +255,12 @@ def test_quality_suite_flags_what_row_checks_let_through(con, tmp_path):
     assert any("timestamp:created_at" in failure and "1 unexpected" in failure for failure in result.failures)
     con.execute("delete from raw.shopify_orders where id = '2'")
     assert validate_raw_table(con, table).success
+    # what only a bug or a hand edit could store: the same key and content twice, a row without its key
+    con.execute("insert into raw.shopify_orders select * from raw.shopify_orders")
+    con.execute("insert into raw.shopify_orders select * replace (null as id, 'other' as _record_hash) from raw.shopify_orders limit 1")
+    failures = validate_raw_table(con, table).failures
+    assert any("copies:key+content" in failure and "2 unexpected" in failure for failure in failures)
+    assert any("expect_column_values_to_not_be_null(key:id): 1 unexpected" in failure for failure in failures)
 
 
 def test_quality_check_validates_only_rows_loaded_since_the_last_pass(con, tmp_path):
