@@ -61,14 +61,15 @@ def scored_customers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         f"scores.reason_{k}{suffix} as reason_{k}{suffix}" for k in range(1, TOP_REASONS + 1) for suffix in ("", "_cause", "_detail")
     )
     frame = con.execute(SCORED_CUSTOMERS_SQL.format(reason_columns=reason_columns, value_tier=VALUE_TIER_SQL)).df()
-    reasons = []
-    for row in frame.itertuples(index=False):
-        items = []
-        for k in range(1, TOP_REASONS + 1):
-            feature = getattr(row, f"reason_{k}")
-            if isinstance(feature, str) and feature:
-                items.append({"feature": feature, "cause": getattr(row, f"reason_{k}_cause"), "detail": getattr(row, f"reason_{k}_detail")})
-        reasons.append(items)
+    # column lists, not row tuples: itertuples over every column took 13 s at 1M customers
+    by_rank = [
+        zip(frame[f"reason_{k}"].tolist(), frame[f"reason_{k}_cause"].tolist(), frame[f"reason_{k}_detail"].tolist(), strict=True)
+        for k in range(1, TOP_REASONS + 1)
+    ]
+    reasons = [
+        [{"feature": feature, "cause": cause, "detail": detail} for feature, cause, detail in ranks if isinstance(feature, str) and feature]
+        for ranks in zip(*by_rank, strict=True)
+    ]
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("reason_")])
     frame["reasons"] = reasons
     return frame
