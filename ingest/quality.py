@@ -64,6 +64,17 @@ def _quality_frame(con: duckdb.DuckDBPyConnection, table: RawTable, loaded_after
     return frame
 
 
+def _repeated_keys(con: duckdb.DuckDBPyConnection, table: RawTable, loaded_after: dt.datetime | None) -> list[str]:
+    """Up to three keys stored more than once with the same content (among the validated rows)."""
+    keys = ", ".join(q(k) for k in table.key)
+    where = "where _loaded_at > ?" if loaded_after else ""
+    rows = con.execute(
+        f"select {keys} from {table.name} {where} group by {keys}, _record_hash having count(*) > 1 order by {keys} limit 3",
+        [loaded_after] if loaded_after else [],
+    ).fetchall()
+    return ["/".join(str(value) for value in row) for row in rows]
+
+
 def _expectations(gx, table: RawTable, frame: pd.DataFrame, now: dt.datetime) -> list:
     latest = pd.Timestamp(now) + pd.Timedelta(days=2)
     expectations = [gx.expectations.ExpectColumnValuesToBeBetween(column=COPIES, min_value=1, max_value=1)]
@@ -140,5 +151,7 @@ def validate_raw_table(
         result.checked.append(label)
         if not item.success:
             sample = item.result.get("partial_unexpected_list", [])[:3]
+            if column == COPIES:  # the counts say little: show the repeated keys instead
+                sample = _repeated_keys(con, table, loaded_after)
             result.failures.append(f"{label}: {item.result.get('unexpected_count')} unexpected, e.g. {sample}")
     return result
