@@ -31,6 +31,11 @@ class QualityResult:
     checked: list[str] = field(default_factory=list)
 
 
+def _validated_rows(loaded_after: dt.datetime | None) -> tuple[str, list]:
+    """WHERE clause and parameters for the rows a validation looks at (all, or loaded after a watermark)."""
+    return ("where _loaded_at > ?", [loaded_after]) if loaded_after else ("", [])
+
+
 def _quality_frame(con: duckdb.DuckDBPyConnection, table: RawTable, loaded_after: dt.datetime | None = None) -> pd.DataFrame:
     """The columns the suite looks at, parsed the way staging will parse them.
 
@@ -54,8 +59,8 @@ def _quality_frame(con: duckdb.DuckDBPyConnection, table: RawTable, loaded_after
             selected.append(f"try_cast({value} as double) as {name}")
         elif check.kind in ("currency", "country2", "country3"):
             selected.append(f"upper(trim({value})) as {name}")
-    where = "where _loaded_at > ?" if loaded_after else ""
-    frame = con.execute(f"select {', '.join(selected)} from {table.name} {where}", [loaded_after] if loaded_after else []).df()
+    where, parameters = _validated_rows(loaded_after)
+    frame = con.execute(f"select {', '.join(selected)} from {table.name} {where}", parameters).df()
     for column in frame.columns:
         if column.startswith(("timestamp:", "epoch_ms:", "date:")):
             frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -67,10 +72,10 @@ def _quality_frame(con: duckdb.DuckDBPyConnection, table: RawTable, loaded_after
 def _repeated_keys(con: duckdb.DuckDBPyConnection, table: RawTable, loaded_after: dt.datetime | None) -> list[str]:
     """Up to three keys stored more than once with the same content (among the validated rows)."""
     keys = ", ".join(q(k) for k in table.key)
-    where = "where _loaded_at > ?" if loaded_after else ""
+    where, parameters = _validated_rows(loaded_after)
     rows = con.execute(
         f"select {keys} from {table.name} {where} group by {keys}, _record_hash having count(*) > 1 order by {keys} limit 3",
-        [loaded_after] if loaded_after else [],
+        parameters,
     ).fetchall()
     return ["/".join(str(value) for value in row) for row in rows]
 
