@@ -17,7 +17,7 @@ orders as (
     select * from {{ ref('int_orders_converted') }}
 ),
 
-match_keys as (
+match_keys as {{ retention.not_materialized() }} (
     select * from {{ ref('int_identity_match_keys_extracted') }}
 ),
 

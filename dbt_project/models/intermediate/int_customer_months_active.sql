@@ -4,7 +4,7 @@
 
 with
 
-spells as (
+spells as {{ retention.not_materialized() }} (
     select * from {{ ref('int_customer_activity_spells') }}
 ),
 
@@ -13,7 +13,7 @@ orders as (
     where not is_cancelled
 ),
 
-as_of as (
+as_of as {{ retention.not_materialized() }} (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 

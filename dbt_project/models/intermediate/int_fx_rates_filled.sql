@@ -5,12 +5,12 @@
 
 with
 
-rates as (
+rates as {{ retention.not_materialized() }} (
     select * from {{ ref('stg_fx__rates') }}
     where usd_per_unit > 0
 ),
 
-orders as (
+orders as {{ retention.not_materialized() }} (
     select * from {{ ref('int_orders_unioned') }}
 ),
 

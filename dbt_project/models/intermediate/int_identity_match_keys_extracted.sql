@@ -4,7 +4,7 @@
 
 with
 
-orders as (
+orders as {{ retention.not_materialized() }} (
     select * from {{ ref('int_orders_converted') }}
 ),
 

@@ -13,7 +13,7 @@
 
 with
 
-orders as (
+orders as {{ retention.not_materialized() }} (
     select * from {{ ref('fct_orders') }}
     where not is_cancelled
 ),

@@ -15,7 +15,7 @@ tickets as (
     select * from {{ ref('stg_support__tickets') }}
 ),
 
-as_of as (
+as_of as {{ retention.not_materialized() }} (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 

@@ -8,7 +8,7 @@ shopify_orders as (
     select * from {{ ref('stg_shopify__orders') }}
 ),
 
-amazon_order_items as (
+amazon_order_items as {{ retention.not_materialized() }} (
     select * from {{ ref('stg_amazon__order_items') }}
 ),
 

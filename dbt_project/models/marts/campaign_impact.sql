@@ -10,7 +10,7 @@
 
 with
 
-email_events as (
+email_events as {{ retention.not_materialized() }} (
     select * from {{ ref('int_email_events_attributed') }}
     where customer_id is not null
 ),

@@ -19,7 +19,7 @@
 
 with
 
-outcomes as (
+outcomes as {{ retention.not_materialized() }} (
     select * from {{ ref('int_order_churn_outcomes') }}
     where is_evaluable
 ),

@@ -11,12 +11,12 @@ by_dimension as (
     where dimension in ('country', 'region', 'product', 'category', 'returned_product')
 ),
 
-orders as (
+orders as {{ retention.not_materialized() }} (
     select * from {{ ref('fct_orders') }}
     where not is_cancelled
 ),
 
-order_lines as (
+order_lines as {{ retention.not_materialized() }} (
     select * from {{ ref('fct_order_lines') }}
     where not is_cancelled
 ),

@@ -9,11 +9,11 @@ orders as (
     where not is_cancelled
 ),
 
-customers as (
+customers as {{ retention.not_materialized() }} (
     select * from {{ ref('int_customer_orders_aggregated') }}
 ),
 
-as_of as (
+as_of as {{ retention.not_materialized() }} (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 

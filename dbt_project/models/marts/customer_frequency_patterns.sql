@@ -32,7 +32,7 @@ products as (
     select * from {{ ref('product_repurchase') }}
 ),
 
-as_of as (
+as_of as {{ retention.not_materialized() }} (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 

@@ -48,7 +48,7 @@ countries as (
     select * from {{ ref('country_codes') }}
 ),
 
-as_of as (
+as_of as {{ retention.not_materialized() }} (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 

@@ -5,12 +5,12 @@
 
 with
 
-orders as (
+orders as {{ retention.not_materialized() }} (
     select * from {{ ref('fct_orders') }}
     where not is_cancelled
 ),
 
-spells as (
+spells as {{ retention.not_materialized() }} (
     select * from {{ ref('int_customer_activity_spells') }}
 ),
 

@@ -30,13 +30,13 @@ orders as (
     where not is_cancelled
 ),
 
-order_lines as (
+order_lines as {{ retention.not_materialized() }} (
     select * from {{ ref('fct_order_lines') }}
     where not is_cancelled
         and sku is not null
 ),
 
-returns as (
+returns as {{ retention.not_materialized() }} (
     select
         platform || ':' || platform_order_id as order_id,
         sku,
@@ -55,7 +55,7 @@ tickets as (
     where customer_id is not null
 ),
 
-email_events as (
+email_events as {{ retention.not_materialized() }} (
     select * from {{ ref('int_email_events_attributed') }}
     where customer_id is not null
 ),
@@ -65,15 +65,15 @@ web_sessions as (
     where customer_id is not null
 ),
 
-snapshots as (
+snapshots as {{ retention.not_materialized() }} (
     select * from {{ ref('int_snapshot_dates_generated') }}
 ),
 
-order_history as (
+order_history as {{ retention.not_materialized() }} (
     select * from {{ ref('int_order_histories_accumulated') }}
 ),
 
-last_orders as (
+last_orders as {{ retention.not_materialized() }} (
     select * from {{ ref('int_customer_snapshots_anchored') }}
 ),
 

@@ -4,7 +4,7 @@
 
 with
 
-order_lines as (
+order_lines as {{ retention.not_materialized() }} (
     select * from {{ ref('fct_order_lines') }}
     where not is_cancelled
         and sku is not null
