@@ -348,6 +348,9 @@ def btyd_churn_probability(p_alive: np.ndarray, p_alive_adjusted: np.ndarray, ex
 # ---------------------------------------------------------------------------------------
 
 
+FEATURE_MART_KEY = "customer_snapshot_id"
+
+
 def find_table(con, table: str = "ml_customer_features") -> str:
     """Fully qualified name of ``table`` in the warehouse (main schema first)."""
     rows = con.execute(
@@ -366,9 +369,15 @@ def load_feature_frame(
     con, table: str = "ml_customer_features", snapshots: list | None = None, latest_only: bool = False
 ) -> pd.DataFrame:
     """Read the feature mart into pandas: every snapshot, only ``snapshots``, or (``latest_only``)
-    only the latest snapshot date, the one scoring uses (a sixth of the rows at six snapshots)."""
+    only the latest snapshot date, the one scoring uses (a sixth of the rows at six snapshots).
+
+    The mart's key ``customer_snapshot_id`` stays behind: customer_id and snapshot_date carry
+    the same, and converting its 5.5M strings was 40% of the load at 1M customers (12 s -> 7 s).
+    """
     name = find_table(con, table)
-    sql = f"select * from {name}"
+    columns = [row[0] for row in con.execute(f"select * from {name} limit 0").description]
+    selected = ", ".join('"' + c.replace('"', '""') + '"' for c in columns if c != FEATURE_MART_KEY)
+    sql = f"select {selected} from {name}"
     params: list = []
     if latest_only:
         sql += f" where snapshot_date = (select max(snapshot_date) from {name})"

@@ -182,3 +182,28 @@ def test_small_data_uses_logistic_regression_and_still_explains():
     scores = score_customers(result.model, frame).scores
     assert scores["churn_probability"].between(0, 1).all()
     assert (scores["reason_count"] > 0).mean() > 0.5
+
+
+def test_feature_frame_loads_every_column_but_the_mart_key(tmp_path):
+    import duckdb
+
+    from ml.features import load_feature_frame
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema marts")
+    con.execute(
+        """
+        create table marts.ml_customer_features as
+        select * from (values
+            ('c1:2026-01-01', 'c1', date '2026-01-01', 3, 'Europe'),
+            ('c1:2026-02-01', 'c1', date '2026-02-01', 4, 'Europe'),
+            ('c2:2026-02-01', 'c2', date '2026-02-01', 1, 'Asia')
+        ) as t(customer_snapshot_id, customer_id, snapshot_date, frequency, region)
+        """
+    )
+    frame = load_feature_frame(con)
+    assert list(frame.columns) == ["customer_id", "snapshot_date", "frequency", "region"]
+    assert sorted(zip(frame["customer_id"], frame["frequency"], strict=True)) == [("c1", 3), ("c1", 4), ("c2", 1)]
+    latest = load_feature_frame(con, latest_only=True)
+    assert sorted(latest["customer_id"]) == ["c1", "c2"]
+    assert (pd.to_datetime(latest["snapshot_date"]) == pd.Timestamp("2026-02-01")).all()
