@@ -1,7 +1,22 @@
-{#- Common table expressions. -#}
+{#- Hints on whether a CTE is computed once or inlined into each reader; without one the
+    engine decides, and DuckDB 2 does not always decide well (see both macros). -#}
 
-{#- Placed between `name as` and `(` of a CTE that only selects (and filters or renames)
-    from a stored table and is read more than once. DuckDB materialises such a CTE by
+{#- `with name as {{ materialized() }} (...)`: compute a CTE read by several others once.
+    For a CTE that does real work (joins, aggregates) which DuckDB might otherwise inline
+    into every reader; engines without the hint ignore it. -#}
+{% macro materialized() -%}
+    {{ return(adapter.dispatch('materialized', 'retention')()) }}
+{%- endmacro %}
+
+{% macro default__materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__materialized() -%}
+    materialized
+{%- endmacro %}
+
+{#- `with name as {{ not_materialized() }} (...)`: for a CTE that only selects (and filters
+    or renames) from a stored table and is read more than once. DuckDB materialises it by
     default: a full copy of what it selects. Inlined, each reader scans the stored table
     with only its own columns and filters, which is faster and keeps the copy out of memory.
     At 1M customers: ml_customer_features 14.0 s -> 12.4 s, int_order_churn_outcomes

@@ -115,19 +115,6 @@
     approx_count_distinct({{ expression }})
 {%- endmacro %}
 
-{#- `with name as {{ materialized() }} (...)`: compute a CTE read by several others once.
-    DuckDB may otherwise inline it into every reader; engines without the hint ignore it. -#}
-{% macro materialized() -%}
-    {{ return(adapter.dispatch('materialized', 'retention')()) }}
-{%- endmacro %}
-
-{% macro default__materialized() -%}
-{%- endmacro %}
-
-{% macro duckdb__materialized() -%}
-    materialized
-{%- endmacro %}
-
 {#- the text type in casts: varchar (DuckDB, Postgres, ...) or string (Spark) -#}
 {% macro type_text() -%}
     {{ return(adapter.dispatch('type_text', 'retention')()) }}
