@@ -15,6 +15,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,6 +32,7 @@ from ingest.sources import Check, RawTable
 log = logging.getLogger(__name__)
 
 LOAD_CHECKPOINT_THRESHOLD = "4GB"  # write-ahead log size that triggers a checkpoint while loading files
+LOAD_READERS = 2  # files read and checked at the same time (see load_table)
 META_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_record_hash", "_loaded_at", "_source")
 
 
@@ -457,28 +461,75 @@ def load_file(
     *,
     generic: GenericImportSettings | None = None,
     now: dt.datetime | None = None,
+    turn: AbstractContextManager | None = None,
 ) -> FileResult:
-    """Load one file as one batch in one transaction; never raises for bad data."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Load one file as one batch in one transaction; never raises for bad data.
+
+    The file is read and checked into this connection's temporary tables first; the
+    transaction that adds it to the raw table starts inside ``turn``, which ``load_table``
+    uses to let the next file be read while this one commits, strictly in file order.
+    """
+    turn = turn or nullcontext()
     batch_id = file_sha256(path)
-    done = scalar(
-        con, "select count(*) from raw._batches where batch_id = ? and raw_table = ? and status = 'loaded'", [batch_id, table.table]
-    )
-    if done:
-        return FileResult(path, batch_id, "skipped")
     result = FileResult(path, batch_id, "loaded")
+    try:
+        if _batch_loaded(con, table, batch_id):
+            with turn:
+                return FileResult(path, batch_id, "skipped")
+        error = None
+        try:
+            _stage_and_check(con, table, path, generic, result)
+        except (FileRejected, duckdb.Error) as exc:
+            error = str(exc) if isinstance(exc, FileRejected) else f"{path}: {_first_line(exc)}"
+        with turn:
+            # an earlier file of this run may have had the same bytes
+            if _batch_loaded(con, table, batch_id):
+                return FileResult(path, batch_id, "skipped")
+            now = now or dt.datetime.now(dt.UTC)  # loaded_at: when the file's turn came
+            if error is None:
+                error = _commit_checked(con, table, path, batch_id, now, result)
+            if error is not None:
+                con.execute(
+                    "insert into raw._batches values (?, ?, ?, ?, 'rejected', 0, 0, 0, 0, ?, ?)",
+                    [batch_id, table.source, table.table, str(path), error, now],
+                )
+                log.error("rejected %s", error)
+                return FileResult(path, batch_id, "rejected", error=error)
+    finally:
+        for temp in ("_stage", "_checked", "_records", "_body", "_rejects", "_rejects_scan", "_reject_lines"):
+            con.execute(f"drop table if exists {temp}")
+    log.info("%s: %s read, %s loaded, %s quarantined", path.name, result.rows_read, result.rows_loaded, result.rows_quarantined)
+    return result
+
+
+def _batch_loaded(con: duckdb.DuckDBPyConnection, table: RawTable, batch_id: str) -> bool:
+    return scalar(
+        con, "select count(*) from raw._batches where batch_id = ? and raw_table = ? and status = 'loaded'", [batch_id, table.table]
+    ) > 0
+
+
+def _stage_and_check(
+    con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, generic: GenericImportSettings | None, result: FileResult
+) -> None:
+    """Read the file into temporary tables `_stage` and `_checked` (nothing durable yet)."""
+    if path.stat().st_size == 0:
+        raise FileRejected(f"{path}: file is empty (0 bytes)")
+    if table.file_format == "json":
+        _stage_json(con, table, path)
+    elif table.file_format == "generic":
+        _stage_generic(con, table, path, generic or GenericImportSettings())
+    else:
+        _stage_csv(con, table, path, "\t" if table.file_format == "tsv" else ",")
+    result.rows_read = scalar(con, "select count(*) from _stage")
+    _apply_checks(con, table)
+
+
+def _commit_checked(
+    con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, batch_id: str, now: dt.datetime, result: FileResult
+) -> str | None:
+    """Add the checked rows, quarantine rows and the batch record in one transaction; the error if it failed."""
     con.execute("begin transaction")
     try:
-        if path.stat().st_size == 0:
-            raise FileRejected(f"{path}: file is empty (0 bytes)")
-        if table.file_format == "json":
-            _stage_json(con, table, path)
-        elif table.file_format == "generic":
-            _stage_generic(con, table, path, generic or GenericImportSettings())
-        else:
-            _stage_csv(con, table, path, "\t" if table.file_format == "tsv" else ",")
-        result.rows_read = scalar(con, "select count(*) from _stage")
-        _apply_checks(con, table)
         result.rows_loaded, result.rows_unchanged, result.rows_quarantined = _load_checked(con, table, path, batch_id, now)
         if table.file_format in ("csv", "tsv"):
             for line, reason, raw in _csv_rejects(con):
@@ -495,18 +546,40 @@ def load_file(
         con.execute("commit")
     except (FileRejected, duckdb.Error) as exc:
         con.execute("rollback")
-        message = str(exc) if isinstance(exc, FileRejected) else f"{path}: {_first_line(exc)}"
-        con.execute(
-            "insert into raw._batches values (?, ?, ?, ?, 'rejected', 0, 0, 0, 0, ?, ?)",
-            [batch_id, table.source, table.table, str(path), message, now],
-        )
-        log.error("rejected %s", message)
-        return FileResult(path, batch_id, "rejected", error=message)
-    finally:
-        for temp in ("_stage", "_checked", "_records", "_body", "_rejects", "_rejects_scan", "_reject_lines"):
-            con.execute(f"drop table if exists {temp}")
-    log.info("%s: %s read, %s loaded, %s quarantined", path.name, result.rows_read, result.rows_loaded, result.rows_quarantined)
-    return result
+        return str(exc) if isinstance(exc, FileRejected) else f"{path}: {_first_line(exc)}"
+    return None
+
+
+class _FileOrder:
+    """Turns in file order, so files read in parallel still commit one by one, oldest first."""
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._changed = threading.Condition()
+
+    def turn(self, index: int) -> _Turn:
+        return _Turn(self, index)
+
+    def _wait(self, index: int) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._next == index)
+
+    def _pass(self) -> None:
+        with self._changed:
+            self._next += 1
+            self._changed.notify_all()
+
+
+class _Turn:
+    def __init__(self, order: _FileOrder, index: int) -> None:
+        self.order, self.index, self.taken = order, index, False
+
+    def __enter__(self) -> None:
+        self.order._wait(self.index)
+        self.taken = True
+
+    def __exit__(self, *exc) -> None:
+        self.order._pass()
 
 
 def load_table(
@@ -516,8 +589,15 @@ def load_table(
     *,
     generic: GenericImportSettings | None = None,
     progress=None,
+    readers: int = LOAD_READERS,
 ) -> LoadReport:
-    """Load files (oldest name first) into one raw table; rejected files are reported, not raised."""
+    """Load files (oldest name first) into one raw table; rejected files are reported, not raised.
+
+    ``readers`` files are read and checked at the same time, each on its own connection: DuckDB
+    runs a query over one small file on one core, so this is what uses the second core. The
+    files still commit one at a time in list order, each after the one before it, so a record
+    repeated across files is inserted once and the batch log keeps the file order.
+    """
     ensure_meta_tables(con)
     ensure_raw_table(con, table)
     report = LoadReport(table.table)
@@ -525,13 +605,40 @@ def load_table(
     # log is folded into the database file once at the end rather than after most commits:
     # with the default 16 MB threshold, checkpoints took a third of a 180-file load.
     threshold = scalar(con, "select current_setting('checkpoint_threshold')")
+    time_zone = scalar(con, "select current_setting('TimeZone')")
     con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
+    order = _FileOrder()
+    local = threading.local()
+    cursors: list[duckdb.DuckDBPyConnection] = []
+    cursors_lock = threading.Lock()
+
+    def cursor() -> duckdb.DuckDBPyConnection:
+        if not hasattr(local, "cursor"):
+            local.cursor = con.cursor()
+            local.cursor.execute(f"set TimeZone = {sql_literal(time_zone)}")  # a session setting
+            with cursors_lock:
+                cursors.append(local.cursor)
+        return local.cursor
+
+    def load(index: int, path: Path) -> FileResult:
+        turn = order.turn(index)
+        try:
+            return load_file(cursor(), table, path, generic=generic, turn=turn)
+        finally:
+            if not turn.taken:  # failed before its turn: pass it on, or the next files wait forever
+                with turn:
+                    pass
+
     try:
-        for index, path in enumerate(files, start=1):
-            report.files.append(load_file(con, table, path, generic=generic))
-            if progress:
-                progress(f"{table.table}: {index}/{len(files)} files")
+        with ThreadPoolExecutor(max(1, min(readers, len(files))), thread_name_prefix=f"load-{table.table}") as pool:
+            futures = [pool.submit(load, index, path) for index, path in enumerate(files)]
+            for index, future in enumerate(futures, start=1):
+                report.files.append(future.result())
+                if progress:
+                    progress(f"{table.table}: {index}/{len(files)} files")
     finally:
+        for worker_cursor in cursors:
+            worker_cursor.close()
         con.execute(f"set checkpoint_threshold = '{threshold}'")
     if any(f.status == "loaded" for f in report.files):
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import duckdb
@@ -206,6 +207,77 @@ def test_a_crash_mid_batch_leaves_no_half_batch(con, tmp_path, monkeypatch):
     monkeypatch.undo()
     load_table(con, table, [second])
     assert sorted(r[0] for r in con.execute("select event_id from raw.email_events").fetchall()) == ["e1", "e2"]
+
+
+def many_shopify_files(folder: Path) -> list[Path]:
+    """Daily re-extracts that overlap (each repeats the day before and changes one order),
+    an exact copy of an earlier file, an unreadable file and an empty one among them."""
+    files = []
+    for day in range(1, 9):
+        orders = [shopify_order(i) for i in range(day, day + 4)]
+        orders[0] = shopify_order(day, updated_at=f"2025-03-{10 + day:02d}T09:00:00", total_price=f"{day}.00")
+        orders.append(shopify_order(100 + day, currency="EUX"))  # quarantined
+        files.append(shopify_file(folder / f"orders_{day:02d}.json", orders))
+    files.insert(3, write(folder / "orders_03_copy.json", files[2].read_bytes()))
+    files.insert(5, write(folder / "orders_04_broken.json", '{"orders": [{"id": 1,'))
+    files.insert(7, write(folder / "orders_05_empty.json", ""))
+    return files
+
+
+def loaded_state(con) -> dict:
+    return {
+        "raw": con.execute(
+            "select id, updated_at, total_price, _batch_id, _source_file, _row_number, _record_hash "
+            "from raw.shopify_orders order by all"
+        ).fetchall(),
+        "quarantine": quarantine(con),
+        "batches": con.execute("select source_file, status, rows_read, rows_loaded, rows_unchanged, rows_quarantined, error "
+                               "from raw._batches order by loaded_at, source_file").fetchall(),
+    }
+
+
+def test_files_read_in_parallel_load_exactly_as_one_at_a_time(tmp_path):
+    files = many_shopify_files(tmp_path / "landing")
+    states, reports = [], []
+    for readers in (1, 3):
+        connection = duckdb.connect(str(tmp_path / f"w{readers}.duckdb"))
+        connection.execute("set TimeZone = 'UTC'")
+        reports.append(load_table(connection, RAW_TABLES["shopify_orders"], files, readers=readers))
+        states.append(loaded_state(connection))
+        connection.close()
+    one_at_a_time, parallel = states
+    assert parallel == one_at_a_time
+    assert [f.status for f in reports[1].files] == [f.status for f in reports[0].files] == [
+        "loaded", "loaded", "loaded", "skipped", "loaded", "rejected", "loaded", "rejected", "loaded", "loaded", "loaded"
+    ]
+    # every version once: the first file's 4 orders, then per day one changed order and one new
+    rows = parallel["raw"]
+    assert len(rows) == len({(r[0], r[6]) for r in rows}) == 4 + 7 * 2
+    assert len(parallel["quarantine"]) == 8
+    # the batch log keeps the file order, whatever order the files were read in
+    assert [Path(b[0]).name for b in parallel["batches"]] == [f.name for f in files if f.name != "orders_03_copy.json"]
+
+
+def test_a_failure_before_a_files_turn_does_not_stall_the_files_after_it(con, tmp_path):
+    table = RAW_TABLES["shopify_orders"]
+    first = shopify_file(tmp_path / "a.json", [shopify_order(1)])
+    folder = tmp_path / "b.json"  # a folder where a file is expected: an error no file check anticipates
+    folder.mkdir()
+    last = shopify_file(tmp_path / "c.json", [shopify_order(3)])
+    outcome = {}
+
+    def run():
+        try:
+            load_table(con, table, [first, folder, last], readers=2)
+        except OSError as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the load waited forever for the failed file's turn"
+    assert isinstance(outcome.get("error"), IsADirectoryError)
+    assert sorted(r[0] for r in con.execute("select id from raw.shopify_orders").fetchall()) == ["1", "3"]
 
 
 def cdnow_master() -> Path:
