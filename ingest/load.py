@@ -470,7 +470,18 @@ def load_file(
     uses to let the next file be read while this one commits, strictly in file order.
     """
     turn = turn or nullcontext()
-    batch_id = file_sha256(path)
+    try:
+        batch_id = file_sha256(path)
+    except OSError as exc:  # vanished, a folder, no permission: rejected by name, the other files load
+        error = f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
+        with turn:
+            now = now or dt.datetime.now(dt.UTC)
+            con.execute(
+                "insert into raw._batches values (null, ?, ?, ?, 'rejected', 0, 0, 0, 0, ?, ?)",
+                [table.source, table.table, str(path), error, now],
+            )
+        log.error("rejected %s", error)
+        return FileResult(path, "", "rejected", error=error)
     result = FileResult(path, batch_id, "loaded")
     try:
         if _batch_loaded(con, table, batch_id):
@@ -479,8 +490,13 @@ def load_file(
         error = None
         try:
             _stage_and_check(con, table, path, generic, result)
-        except (FileRejected, duckdb.Error) as exc:
-            error = str(exc) if isinstance(exc, FileRejected) else f"{path}: {_first_line(exc)}"
+        except (FileRejected, duckdb.Error, OSError) as exc:
+            if isinstance(exc, FileRejected):
+                error = str(exc)
+            elif isinstance(exc, OSError):
+                error = f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
+            else:
+                error = f"{path}: {_first_line(exc)}"
         with turn:
             # an earlier file of this run may have had the same bytes
             if _batch_loaded(con, table, batch_id):
@@ -629,14 +645,17 @@ def load_table(
                 with turn:
                     pass
 
+    pool = ThreadPoolExecutor(max(1, min(readers, len(files))), thread_name_prefix=f"load-{table.table}")
     try:
-        with ThreadPoolExecutor(max(1, min(readers, len(files))), thread_name_prefix=f"load-{table.table}") as pool:
-            futures = [pool.submit(load, index, path) for index, path in enumerate(files)]
-            for index, future in enumerate(futures, start=1):
-                report.files.append(future.result())
-                if progress:
-                    progress(f"{table.table}: {index}/{len(files)} files")
+        futures = [pool.submit(load, index, path) for index, path in enumerate(files)]
+        for index, future in enumerate(futures, start=1):
+            report.files.append(future.result())
+            if progress:
+                progress(f"{table.table}: {index}/{len(files)} files")
     finally:
+        # after an unexpected error (or an interrupt) the files not started yet are left for
+        # the next run; the ones being read finish their turn first
+        pool.shutdown(wait=True, cancel_futures=True)
         for worker_cursor in cursors:
             worker_cursor.close()
         con.execute(f"set checkpoint_threshold = '{threshold}'")

@@ -258,26 +258,51 @@ def test_files_read_in_parallel_load_exactly_as_one_at_a_time(tmp_path):
     assert [Path(b[0]).name for b in parallel["batches"]] == [f.name for f in files if f.name != "orders_03_copy.json"]
 
 
-def test_a_failure_before_a_files_turn_does_not_stall_the_files_after_it(con, tmp_path):
+def test_a_path_that_cannot_be_read_is_rejected_by_name_and_the_rest_loads(con, tmp_path):
     table = RAW_TABLES["shopify_orders"]
     first = shopify_file(tmp_path / "a.json", [shopify_order(1)])
-    folder = tmp_path / "b.json"  # a folder where a file is expected: an error no file check anticipates
+    folder = tmp_path / "b.json"  # a folder where a file is expected
     folder.mkdir()
     last = shopify_file(tmp_path / "c.json", [shopify_order(3)])
+    outcome = {}
+    # in a thread with a deadline: a file failing before its turn must not stall the files after it
+    worker = threading.Thread(target=lambda: outcome.update(report=load_table(con, table, [first, folder, last], readers=2)))
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the load waited forever for the failed file's turn"
+    assert [f.status for f in outcome["report"].files] == ["loaded", "rejected", "loaded"]
+    assert outcome["report"].files[1].error == f"{folder}: cannot be read (Is a directory)"
+    assert sorted(r[0] for r in con.execute("select id from raw.shopify_orders").fetchall()) == ["1", "3"]
+    rejected = con.execute("select batch_id, source_file, error from raw._batches where status = 'rejected'").fetchall()
+    assert rejected == [(None, str(folder), f"{folder}: cannot be read (Is a directory)")]
+
+
+def test_an_unexpected_error_stops_the_load_without_stalling_it(con, tmp_path, monkeypatch):
+    table = RAW_TABLES["shopify_orders"]
+    files = [shopify_file(tmp_path / f"{i}.json", [shopify_order(i)]) for i in range(1, 5)]
+    stage_json = load._stage_json
+
+    def bug_on_second_file(connection, raw_table, path):
+        if path == files[1]:
+            raise RuntimeError("a bug (injected)")
+        stage_json(connection, raw_table, path)
+
+    monkeypatch.setattr(load, "_stage_json", bug_on_second_file)
     outcome = {}
 
     def run():
         try:
-            load_table(con, table, [first, folder, last], readers=2)
-        except OSError as exc:
-            outcome["error"] = exc
+            load_table(con, table, files, readers=2)
+        except RuntimeError as exc:
+            outcome["error"] = str(exc)
 
     worker = threading.Thread(target=run)
     worker.start()
     worker.join(timeout=60)
     assert not worker.is_alive(), "the load waited forever for the failed file's turn"
-    assert isinstance(outcome.get("error"), IsADirectoryError)
-    assert sorted(r[0] for r in con.execute("select id from raw.shopify_orders").fetchall()) == ["1", "3"]
+    assert outcome["error"] == "a bug (injected)"
+    loaded = [r[0] for r in con.execute("select id from raw.shopify_orders order by id").fetchall()]
+    assert loaded[0] == "1" and "2" not in loaded  # files before the error are in, the failing one is not
 
 
 def cdnow_master() -> Path:
