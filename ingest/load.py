@@ -473,15 +473,8 @@ def load_file(
     try:
         batch_id = file_sha256(path)
     except OSError as exc:  # vanished, a folder, no permission: rejected by name, the other files load
-        error = f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
         with turn:
-            now = now or dt.datetime.now(dt.UTC)
-            con.execute(
-                "insert into raw._batches values (null, ?, ?, ?, 'rejected', 0, 0, 0, 0, ?, ?)",
-                [table.source, table.table, str(path), error, now],
-            )
-        log.error("rejected %s", error)
-        return FileResult(path, "", "rejected", error=error)
+            return _reject(con, table, path, None, _unreadable(path, exc), now)
     result = FileResult(path, batch_id, "loaded")
     try:
         if _batch_loaded(con, table, batch_id):
@@ -490,13 +483,12 @@ def load_file(
         error = None
         try:
             _stage_and_check(con, table, path, generic, result)
-        except (FileRejected, duckdb.Error, OSError) as exc:
-            if isinstance(exc, FileRejected):
-                error = str(exc)
-            elif isinstance(exc, OSError):
-                error = f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
-            else:
-                error = f"{path}: {_first_line(exc)}"
+        except FileRejected as exc:
+            error = str(exc)
+        except duckdb.Error as exc:
+            error = f"{path}: {_first_line(exc)}"
+        except OSError as exc:
+            error = _unreadable(path, exc)
         with turn:
             # an earlier file of this run may have had the same bytes
             if _batch_loaded(con, table, batch_id):
@@ -505,17 +497,28 @@ def load_file(
             if error is None:
                 error = _commit_checked(con, table, path, batch_id, now, result)
             if error is not None:
-                con.execute(
-                    "insert into raw._batches values (?, ?, ?, ?, 'rejected', 0, 0, 0, 0, ?, ?)",
-                    [batch_id, table.source, table.table, str(path), error, now],
-                )
-                log.error("rejected %s", error)
-                return FileResult(path, batch_id, "rejected", error=error)
+                return _reject(con, table, path, batch_id, error, now)
     finally:
         for temp in ("_stage", "_checked", "_records", "_body", "_rejects", "_rejects_scan", "_reject_lines"):
             con.execute(f"drop table if exists {temp}")
     log.info("%s: %s read, %s loaded, %s quarantined", path.name, result.rows_read, result.rows_loaded, result.rows_quarantined)
     return result
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    return f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
+
+
+def _reject(
+    con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, batch_id: str | None, error: str, now: dt.datetime | None
+) -> FileResult:
+    """Record a file that could not be loaded (no batch id when its bytes could not be read)."""
+    con.execute(
+        "insert into raw._batches values (?, ?, ?, ?, 'rejected', 0, 0, 0, 0, ?, ?)",
+        [batch_id, table.source, table.table, str(path), error, now or dt.datetime.now(dt.UTC)],
+    )
+    log.error("rejected %s", error)
+    return FileResult(path, batch_id or "", "rejected", error=error)
 
 
 def _batch_loaded(con: duckdb.DuckDBPyConnection, table: RawTable, batch_id: str) -> bool:
