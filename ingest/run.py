@@ -80,7 +80,9 @@ def ingest_source(con: duckdb.DuckDBPyConnection, settings: Settings, source: st
             run.api_error = result.error
     for table in TABLES_BY_SOURCE[source]:
         files = find_files(landing, table)
-        run.reports.append(load_table(con, table, files, generic=settings.generic_import, progress=progress))
+        # as many files read at once as DuckDB may use threads (one small file keeps one busy)
+        readers = settings.warehouse.threads
+        run.reports.append(load_table(con, table, files, generic=settings.generic_import, progress=progress, readers=readers))
     if new_cursor and not any(report.rejected for report in run.reports):
         save_cursor(con, source, new_cursor)
     return run
