@@ -58,6 +58,11 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     return scalar(con, "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]) > 0
 
 
+def quote_identifier(name: str) -> str:
+    """Quote a table or column name for SQL (native names contain dashes, dots, quotes)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
     """First value of the first row. DuckDB 2 keeps a result open until it is fully fetched,
     so never use `.fetchone()` on a connection that runs more statements afterwards."""

@@ -26,6 +26,7 @@ import duckdb
 import pycountry
 
 from core.settings import GenericImportSettings
+from core.warehouse import quote_identifier as q
 from core.warehouse import scalar
 from ingest.sources import Check, RawTable
 
@@ -75,11 +76,6 @@ class LoadReport:
             "rows_unchanged": self.total("rows_unchanged"),
             "rows_quarantined": self.total("rows_quarantined"),
         }
-
-
-def q(name: str) -> str:
-    """Quote an identifier (native names contain dashes and dots)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def sql_literal(value: str) -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from core.warehouse import quote_identifier as q
 from core.warehouse import scalar
-from ingest.load import q
 from ingest.sources import RawTable
 
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.warehouse import quote_identifier
 from ml import btyd
 
 log = logging.getLogger(__name__)
@@ -376,7 +377,7 @@ def load_feature_frame(
     """
     name = find_table(con, table)
     columns = [row[0] for row in con.execute(f"select * from {name} limit 0").description]
-    selected = ", ".join('"' + c.replace('"', '""') + '"' for c in columns if c != FEATURE_MART_KEY)
+    selected = ", ".join(quote_identifier(c) for c in columns if c != FEATURE_MART_KEY)
     sql = f"select {selected} from {name}"
     params: list = []
     if latest_only:
