@@ -353,17 +353,30 @@ FEATURE_MART_KEY = "customer_snapshot_id"
 
 
 def find_table(con, table: str = "ml_customer_features") -> str:
-    """Fully qualified name of ``table`` in the warehouse (main schema first)."""
+    """Fully qualified name of ``table``: in schema main (a test warehouse), else marts.
+
+    Only these two: a history rebuild writes the same mart under a prefixed schema such as
+    ``asof_20260901_marts``, which is a past as-of date and must never be scored or trained on."""
     rows = con.execute(
         """
         select table_schema from information_schema.tables
-        where table_name = ? order by case when table_schema = 'main' then 0 else 1 end, table_schema
+        where table_name = ? and table_schema in ('main', 'marts')
+        order by case when table_schema = 'main' then 0 else 1 end
         """,
         [table],
     ).fetchall()
     if not rows:
-        raise FeatureFrameError(f"table {table!r} not found in the warehouse: run dbt build first")
+        raise FeatureFrameError(f"table {table!r} not found in schema marts of the warehouse: run dbt build first")
     return f'"{rows[0][0]}"."{table}"'
+
+
+def past_snapshot_count(con, table: str = "ml_customer_features") -> int:
+    """How many snapshot dates before the scoring one the feature mart holds (0: scoring only).
+
+    The nightly run builds the past snapshots only when the churn model is due for training
+    (dbt var ``ml_training_snapshots``)."""
+    name = find_table(con, table)
+    return max(int(con.execute(f"select count(distinct snapshot_date) from {name}").fetchall()[0][0]) - 1, 0)
 
 
 def load_feature_frame(

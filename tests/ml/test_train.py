@@ -201,6 +201,15 @@ def test_feature_frame_loads_every_column_but_the_mart_key(tmp_path):
         ) as t(customer_snapshot_id, customer_id, snapshot_date, frequency, region)
         """
     )
+    # a history rebuild's copy for a past as-of date sorts before marts and must be ignored
+    con.execute("create schema asof_20251201_marts")
+    con.execute(
+        """
+        create table asof_20251201_marts.ml_customer_features as
+        select 'c9:2025-12-01' as customer_snapshot_id, 'c9' as customer_id, date '2025-12-01' as snapshot_date,
+               9 as frequency, 'Asia' as region
+        """
+    )
     frame = load_feature_frame(con)
     assert list(frame.columns) == ["customer_id", "snapshot_date", "frequency", "region"]
     assert sorted(zip(frame["customer_id"], frame["frequency"], strict=True)) == [("c1", 3), ("c1", 4), ("c2", 1)]
