@@ -228,6 +228,11 @@ class Settings(StrictModel):
         return relative if relative.is_absolute() else self.project_root / relative
 
     @property
+    def models_dir(self) -> Path:
+        """Where the versioned churn model artifacts live."""
+        return self.path(self.paths.artifacts_dir) / "models"
+
+    @property
     def duckdb_path(self) -> Path:
         override = os.environ.get("DUCKDB_PATH")
         return Path(override) if override else self.path(self.warehouse.duckdb_path)

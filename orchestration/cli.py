@@ -53,6 +53,9 @@ def run_config_for(job, *, full_refresh: bool = False, retrain: bool = False) ->
     ops = {}
     if full_refresh and job.graph.has_node_named("warehouse_models"):
         ops["warehouse_models"] = {"config": {"full_refresh": True}}
+    if retrain and job.graph.has_node_named("warehouse_models"):
+        # the training snapshots of the feature mart are only built on nights the model trains
+        ops.setdefault("warehouse_models", {"config": {}})["config"]["retrain"] = True
     if retrain and job.graph.has_node_named("churn_model"):
         ops["churn_model"] = {"config": {"force_retrain": True}}
     return {"ops": ops} if ops else {}

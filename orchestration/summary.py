@@ -65,7 +65,7 @@ def summary_lines(settings: Settings) -> list[str]:
     parquet = _files(settings.path(settings.paths.parquet_dir), "*.parquet")
     if parquet:
         lines.append(f"Parquet marts      {len(parquet)} files in {settings.path(settings.paths.parquet_dir)}")
-    lines.append(f"Model artifacts    {settings.path(settings.paths.artifacts_dir) / 'models'}")
+    lines.append(f"Model artifacts    {settings.models_dir}")
     lines.append("Dagster UI         make ui, then open http://127.0.0.1:3000 (run history, asset graph, checks)")
     lines.append(f"Query read-only    .venv/bin/python -c \"import duckdb; duckdb.connect('{settings.duckdb_path}', read_only=True)"
                  ".sql('from marts.customer_rfm limit 5').show()\"")

@@ -199,7 +199,8 @@ def test_reports_from_the_warehouse_arrive_over_smtp(pipeline):
 @pytest.mark.xdist_group("e2e")
 def test_next_night_reuses_the_model_and_full_refresh_rebuilds_staging(pipeline):
     """`retention run nightly_pipeline --full-refresh`: dbt rebuilds the incremental models from
-    all raw data, and the churn model trained last night stays in charge (not retrained)."""
+    all raw data, and the churn model trained last night stays in charge (not retrained), so
+    the feature mart holds only the scoring snapshot. Training then needs `--retrain`."""
     from orchestration.cli import run_config_for
 
     root = pipeline["root"]
@@ -216,12 +217,29 @@ def test_next_night_reuses_the_model_and_full_refresh_rebuilds_staging(pipeline)
         with dg.instance_for_test() as instance:
             result = job.execute_in_process(instance=instance, run_config=run_config_for(job, full_refresh=True), raise_on_error=False)
             messages = [r.user_message for r in instance.all_logs(result.run_id)]
-    assert result.success, failures(result)
-    assert any("dbt build" in m and "--full-refresh" in m for m in messages)
-    model = next(m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey("churn_model"))
-    assert model.materialization.metadata["retrained"].value is False
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from staging.stg_web__events").fetchall()[0][0] == events_before
-        assert con.execute("select count(*) from ml.model_runs").fetchall()[0][0] == versions_before
-        assert con.execute("select count(*) from ml.churn_scores").fetchall()[0][0] > 0
+        assert result.success, failures(result)
+        assert any("dbt build" in m and "--full-refresh" in m for m in messages)
+        assert any("only the scoring snapshot" in m for m in messages)
+        model = next(m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey("churn_model"))
+        assert model.materialization.metadata["retrained"].value is False
+        with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+            assert con.execute("select count(*) from staging.stg_web__events").fetchall()[0][0] == events_before
+            assert con.execute("select count(*) from ml.model_runs").fetchall()[0][0] == versions_before
+            scored, snapshots, scoring_rows = con.execute(
+                """
+                select (select count(*) from ml.churn_scores), count(distinct snapshot_date), count(*)
+                from marts.ml_customer_features
+                """
+            ).fetchall()[0]
+        assert snapshots == 1 and scoring_rows == scored > 0  # the scoring snapshot, everyone scored
+
+        # forcing a retrain on this scoring-only mart fails clearly instead of training on nothing
+        with dg.instance_for_test() as instance:
+            forced = defs().resolve_implicit_global_asset_job_def().execute_in_process(
+                instance=instance, asset_selection=[dg.AssetKey("churn_model")],
+                run_config={"ops": {"churn_model": {"config": {"force_retrain": True}}}}, raise_on_error=False,
+            )
+        assert not forced.success
+        assert "--retrain" in " ".join(failures(forced))
+        assert run_config_for(job, retrain=True)["ops"]["warehouse_models"]["config"] == {"retrain": True}
     pipeline["con"] = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)

@@ -9,6 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from core.settings import PROJECT_ROOT, Settings
+from ml.pipeline import retraining_due
 from orchestration.defs.resources import DUCKDB_POOL, Warehouse
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -69,6 +70,7 @@ class WarehouseBuildConfig(dg.Config):
     """Run config of the dbt build."""
 
     full_refresh: bool = False  # rebuild the incremental staging models from all raw data
+    retrain: bool = False  # the churn model is retrained this run: build its training snapshots whatever the model's age
 
 
 @dbt_assets(
@@ -84,10 +86,22 @@ def warehouse_models(
 
     The large staging models are incremental: a nightly build reads only the raw rows loaded
     since the last build. `full_refresh` rebuilds them from all raw data
-    (`retention run nightly_pipeline --full-refresh`)."""
+    (`retention run nightly_pipeline --full-refresh`).
+
+    The past ML snapshots (five sixths of the feature mart) are only read when the churn model
+    trains, so they are only built when it is due for retraining (`retrain`:
+    `retention run nightly_pipeline --retrain`); other nights build the scoring snapshot."""
     settings = warehouse.load_settings()
     os.environ.update(dbt_environment(settings))
-    args = ["build", "--vars", json.dumps(settings.dbt_vars())]
+    training = "forced by the run config" if config.retrain else retraining_due(
+        settings.models_dir, retrain_every_days=settings.model.retrain_every_days, horizon_days=settings.model.horizon_days
+    )
+    if training:
+        context.log.info(f"ML feature mart: training snapshots built, the churn model retrains ({training})")
+    else:
+        context.log.info("ML feature mart: only the scoring snapshot; the churn model in charge is not due for retraining")
+    dbt_vars = settings.dbt_vars() | {"ml_training_snapshots": training is not None}
+    args = ["build", "--vars", json.dumps(dbt_vars)]
     if config.full_refresh:
         context.log.info("full refresh: every incremental model is rebuilt from all raw data")
         args.append("--full-refresh")

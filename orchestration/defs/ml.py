@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from ml import registry
+from ml.features import past_snapshot_count
 from ml.pipeline import retraining_due, score_all, train_model
 from orchestration.defs.dbt import warehouse_models
 from orchestration.defs.resources import DUCKDB_POOL, Warehouse
@@ -33,15 +34,29 @@ def churn_model(context: dg.AssetExecutionContext, warehouse: Warehouse, config:
     old, the horizon changed, or `force_retrain`); otherwise the model in charge stays and
     the nightly run goes straight to scoring."""
     settings = warehouse.load_settings()
-    models_dir = settings.path(settings.paths.artifacts_dir) / "models"
+    models_dir = settings.models_dir
     reason = "forced by the run config" if config.force_retrain else retraining_due(
         models_dir, retrain_every_days=settings.model.retrain_every_days, horizon_days=settings.model.horizon_days
     )
+    why_not = f"younger than {settings.model.retrain_every_days} days"
+    if reason is not None:
+        with warehouse.connect(read_only=True) as con:
+            past_snapshots = past_snapshot_count(con)
+        if past_snapshots == 0:
+            # the warehouse step builds the past snapshots only when it finds the model due
+            if config.force_retrain or registry.current_model(models_dir) is None:
+                raise dg.Failure(
+                    f"cannot train ({reason}): the feature mart holds only the scoring snapshot. "
+                    "Run `retention run nightly_pipeline --retrain`, which builds the training snapshots."
+                )
+            why_not = f"due ({reason}), but this run's feature mart was built for scoring only; it trains next run"
+            context.log.warning(f"training deferred: {why_not}")
+            reason = None
     if reason is None:
         in_charge = registry.current_model(models_dir)
         description = (
             f"model {in_charge.version} (trained {in_charge.created_at}, passed the gate then) stays in charge: "
-            f"younger than {settings.model.retrain_every_days} days"
+            f"{why_not}"
         )
         context.log.info(description)
         auc = next((c.get("value") for c in in_charge.gate.get("checks", []) if c.get("name") == "auc_floor"), None)
@@ -94,7 +109,7 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     """Churn probability, risk band, P(alive), expected orders, CLV, next order date and reasons per customer."""
     settings = warehouse.load_settings()
     with warehouse.connect() as con:
-        outcome = score_all(con, settings.path(settings.paths.artifacts_dir) / "models")
+        outcome = score_all(con, settings.models_dir)
     for note in outcome.notes:
         context.log.info(note)
     drift = outcome.drift or {}

@@ -113,3 +113,14 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+{#- var ml_training_snapshots as a boolean (true/false, also as text); anything else is an error -#}
+{% macro ml_training_snapshots() -%}
+    {%- set value = var('ml_training_snapshots') -%}
+    {%- if value in [true, false] -%}
+        {{ return(value) }}
+    {%- elif value | string | lower in ['true', 'false'] -%}
+        {{ return(value | string | lower == 'true') }}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error("var ml_training_snapshots must be true or false, got " ~ value) }}
+{%- endmacro %}

@@ -1,7 +1,9 @@
 -- The ML snapshot dates: the as-of date (snapshot 0, scoring) and ml_snapshot_count dates
--- before it, ml_snapshot_step_days apart.
+-- before it, ml_snapshot_step_days apart (training and backtest). With ml_training_snapshots
+-- false only the as-of date: a nightly run that scores but does not retrain.
 
 {%- set step = var('ml_snapshot_step_days') | int %}
+{%- set past_snapshots = var('ml_snapshot_count') | int if retention.ml_training_snapshots() else 0 %}
 
 with
 
@@ -10,7 +12,7 @@ as_of as (
 ),
 
 snapshot_numbers as (
-    {{ retention.integer_series(0, var('ml_snapshot_count') | int, 'snapshot_number') }}
+    {{ retention.integer_series(0, past_snapshots, 'snapshot_number') }}
 ),
 
 final as (
