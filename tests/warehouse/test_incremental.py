@@ -40,6 +40,7 @@ INCREMENTAL_MODELS = (
     "stg_logistics__returns",
     "stg_support__tickets",
 )
+INCREMENTAL_INTERMEDIATE_MODELS = ("int_orders_unioned", "int_order_lines_unioned", "int_orders_converted")
 
 
 def _update_old_records(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> dict[str, int]:
@@ -57,16 +58,32 @@ def _update_old_records(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) 
     }
     changed = {}
     for table, (assignment, condition) in updates.items():
-        con.execute(
-            f"create or replace temp table _changed as select * from raw.{table} where {condition} order by _row_number limit 5"
-        )
-        con.execute(
-            f"update _changed set {assignment}, _record_hash = md5(_record_hash), _loaded_at = ?, _batch_id = 'update'",
-            [loaded_at],
-        )
-        con.execute(f"insert into raw.{table} select * from _changed")
-        changed[table] = scalar(con, "select count(*) from _changed")
+        changed[table] = _new_versions(con, table, assignment, condition, loaded_at)
     return changed
+
+
+def _correct_fx_rates(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> list[str]:
+    """A late correction of five EUR rates of days with EUR orders (1% higher); returns the days."""
+    _new_versions(
+        con,
+        "fx_rates",
+        "usd_per_unit = cast(round(cast(usd_per_unit as double) * 1.01, 5) as varchar)",
+        """currency = 'EUR' and rate_date in (
+            select distinct strftime(ordered_at, '%Y-%m-%d') from staging.stg_shopify__orders where currency = 'EUR')""",
+        loaded_at,
+    )
+    return [row[0] for row in con.execute("select rate_date from _changed order by 1").fetchall()]
+
+
+def _new_versions(con: duckdb.DuckDBPyConnection, table: str, assignment: str, condition: str, loaded_at: dt.datetime) -> int:
+    """Five rows of a raw table loaded again as a new version (changed by `assignment`) at `loaded_at`."""
+    con.execute(f"create or replace temp table _changed as select * from raw.{table} where {condition} order by _row_number limit 5")
+    con.execute(
+        f"update _changed set {assignment}, _record_hash = md5(_record_hash), _loaded_at = ?, _batch_id = 'update'",
+        [loaded_at],
+    )
+    con.execute(f"insert into raw.{table} select * from _changed")
+    return scalar(con, "select count(*) from _changed")
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -106,6 +123,7 @@ def builds(tmp_path_factory):
             tonight = dt.datetime.now(dt.UTC)
             released = release(con, tonight)
             updated = _update_old_records(con, tonight)
+            corrected_fx_days = _correct_fx_rates(con, tonight)
         incremental = run_dbt(MODELS_AND_SEEDS, db, root / "incremental")
         full_db = root / "full.duckdb"
         shutil.copy(db, full_db)
@@ -118,6 +136,7 @@ def builds(tmp_path_factory):
         "held": held,
         "released": released,
         "updated": updated,
+        "corrected_fx_days": corrected_fx_days,
         "staged_before": staged_before,
         "incremental_log": incremental.stdout,
         "full_log": full.stdout,
@@ -134,6 +153,8 @@ def test_staging_models_ran_incrementally(builds):
     log = builds["incremental_log"]
     for model in INCREMENTAL_MODELS:
         assert f"incremental model staging.{model}" in log, model
+    for model in INCREMENTAL_INTERMEDIATE_MODELS:
+        assert f"incremental model intermediate.{model}" in log, model
     compiled = (
         builds["root"]
         / "incremental"
@@ -176,6 +197,47 @@ def test_incremental_run_equals_full_rebuild(builds):
             )
             == 5
         )
+        # the late FX correction reached orders converted on earlier nights
+        days = builds["corrected_fx_days"]
+        assert len(days) == 5
+        corrected = con.execute(
+            f"""
+            select count(*), count(*) filter (where orders.fx_rate = cast(rates.usd_per_unit as decimal(24, 10)))
+            from warehouse.intermediate.int_orders_converted as orders
+            inner join warehouse.staging.stg_fx__rates as rates
+                on rates.currency = 'EUR' and rates.rate_date = orders.ordered_date
+            where orders.currency = 'EUR' and orders.ordered_date in ({", ".join("?" for _ in days)})
+            """,
+            [dt.date.fromisoformat(day) for day in days],
+        ).fetchall()[0]
+        assert corrected[0] > 0 and corrected[0] == corrected[1]
     finally:
         con.close()
     assert not differences, f"rows only in the incremental / only in the full build: {differences}"
+
+
+def test_converted_orders_follow_a_pinned_and_then_released_as_of_date(builds, tmp_path):
+    """int_orders_converted is a plain table while as_of_date is pinned and incremental while
+    it follows the data. Pinning an earlier date drops the later orders; the next nightly run
+    (as-of date released) must bring every one of them back, as a full rebuild has them."""
+    db = tmp_path / "pinned.duckdb"
+    shutil.copy(builds["full_db"], db)
+    models = ["run", "--select", "int_as_of_dates_resolved", "int_orders_converted"]
+    pinned = dt.date.fromisoformat(str(builds["day"])) - dt.timedelta(days=60)
+    run_dbt(models, db, tmp_path / "pinned", vars={"as_of_date": pinned.isoformat()})
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert scalar(con, "select max(ordered_date) from intermediate.int_orders_converted") <= pinned
+    released = run_dbt(models, db, tmp_path / "released")
+    assert "incremental model intermediate.int_orders_converted" in released.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute(f"attach '{builds['full_db']}' as full_build (read_only)")
+        columns = _comparable_columns(con, "pinned", "intermediate", "int_orders_converted")
+        after = f"select {columns} from pinned.intermediate.int_orders_converted"
+        full = f"select {columns} from full_build.intermediate.int_orders_converted"
+        later_orders = scalar(con, f"select count(*) from full_build.intermediate.int_orders_converted where ordered_date > '{pinned}'")
+        assert later_orders > 0
+        assert scalar(con, f"select count(*) from ({after} except all {full})") == 0
+        assert scalar(con, f"select count(*) from ({full} except all {after})") == 0
+    finally:
+        con.close()

@@ -24,3 +24,17 @@ where exists (
 {%- endif %}
 {%- endmacro %}
 
+
+{#-
+    Incremental intermediate models: a staging row that arrived since this model's last
+    build. Staging rows carry the `loaded_at` of their raw version, and raw loads never run
+    during a dbt build, so every staging row newer than the latest `loaded_at` this model
+    holds is one it has not seen. True on a full build. Plain SQL.
+-#}
+{% macro arrived_since_last_build(loaded_at_column='loaded_at') -%}
+{%- if is_incremental() -%}
+    {{ loaded_at_column }} > coalesce((select max(loaded_at) from {{ this }}), cast('1900-01-01' as timestamp))
+{%- else -%}
+    1 = 1
+{%- endif -%}
+{%- endmacro %}

@@ -124,3 +124,9 @@
     {%- endif -%}
     {{ exceptions.raise_compiler_error("var ml_training_snapshots must be true or false, got " ~ value) }}
 {%- endmacro %}
+
+{#- true when var as_of_date pins the reference date (null, '' or 'null': the latest data) -#}
+{% macro as_of_date_is_pinned() -%}
+    {%- set value = var('as_of_date') -%}
+    {{ return(value is not none and value | string | trim not in ('', 'None', 'null')) }}
+{%- endmacro %}

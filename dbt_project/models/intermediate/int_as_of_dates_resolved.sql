@@ -8,7 +8,7 @@ orders as (
 ),
 
 resolved as (
-    {%- if var('as_of_date') is not none and var('as_of_date') | string | trim not in ('', 'None', 'null') %}
+    {%- if retention.as_of_date_is_pinned() %}
     select cast('{{ var("as_of_date") }}' as date) as as_of_date
     {%- else %}
     select coalesce(max(cast(ordered_at as date)), current_date) as as_of_date

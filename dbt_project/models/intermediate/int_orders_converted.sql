@@ -1,5 +1,16 @@
 -- Orders up to the as-of date with money in the reporting currency (daily FX of the order
 -- date, last known rate when the day has none).
+-- Incremental while the as-of date follows the data: it then only moves forward and every
+-- order is in scope, so a nightly run converts only the orders that arrived or changed since
+-- the last build, any order the table does not have yet, and the orders whose rate changed
+-- (a late FX file, another reporting currency). A pinned as_of_date builds a plain table.
+
+{{ config(
+    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
@@ -28,11 +39,31 @@ as_of as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 
+{% if is_incremental() -%}
+built as (
+    select * from {{ this }}
+),
+
+rate_changed as (
+    select built.order_id
+    from built
+    left join reporting_rates
+        on built.currency = reporting_rates.currency
+        and built.ordered_date = reporting_rates.rate_date
+    where built.fx_rate is distinct from reporting_rates.fx_rate
+),
+
+{% endif -%}
 in_scope as (
     select orders.*
     from orders
     inner join as_of
         on orders.ordered_at < as_of.as_of_end_at
+    {%- if is_incremental() %}
+    where {{ retention.arrived_since_last_build('orders.loaded_at') }}
+        or not exists (select 1 from built where built.order_id = orders.order_id)
+        or orders.order_id in (select order_id from rate_changed)
+    {%- endif %}
 ),
 
 converted as (
@@ -82,7 +113,8 @@ final as (
         discount_amount as discount_amount_local,
         cast(order_amount * fx_rate as decimal(18, 2)) as order_amount,
         cast(discount_amount * fx_rate as decimal(18, 2)) as discount_amount,
-        cast(shipping_amount * fx_rate as decimal(18, 2)) as shipping_amount
+        cast(shipping_amount * fx_rate as decimal(18, 2)) as shipping_amount,
+        loaded_at
     from converted
 )
 

@@ -1,35 +1,70 @@
 -- One row per order from every platform and the generic import, in one vocabulary, with
 -- the identity attributes normalised for matching. All history: int_orders_converted
 -- applies the as-of date.
+-- Incremental: an order is rebuilt from all its staging rows (Amazon items, Walmart lines,
+-- the Amazon API order) when any of them arrived since the last build; loaded_at is the
+-- latest of them. After changing the country_codes seed, run a full refresh.
+
+{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+
+{%- set platform_order_sources = [
+    ('shopify', 'stg_shopify__orders'),
+    ('amazon', 'stg_amazon__order_items'),
+    ('amazon', 'stg_amazon__orders'),
+    ('ebay', 'stg_ebay__orders'),
+    ('walmart', 'stg_walmart__orders'),
+    ('walmart', 'stg_walmart__order_lines'),
+    ('generic', 'stg_generic__orders'),
+] %}
+
+{#- on an incremental run, only the orders of a platform with an arrived staging row -#}
+{%- set changed_orders_of = {} %}
+{%- for platform, model in platform_order_sources %}
+    {%- do changed_orders_of.update({platform: (
+        "\n    where order_id in (select platform_order_id from changed_orders where platform = '" ~ platform ~ "')"
+    ) if is_incremental() else ''}) %}
+{%- endfor %}
 
 with
 
+{% if is_incremental() -%}
+changed_orders as (
+    {%- for platform, model in platform_order_sources %}
+    select '{{ platform }}' as platform, order_id as platform_order_id
+    from {{ ref(model) }}
+    where {{ retention.arrived_since_last_build() }}
+    {% if not loop.last %}union{% endif %}
+    {%- endfor %}
+),
+
+{% endif -%}
+
 shopify_orders as (
-    select * from {{ ref('stg_shopify__orders') }}
+    select * from {{ ref('stg_shopify__orders') }}{{ changed_orders_of['shopify'] }}
 ),
 
 amazon_order_items as {{ retention.not_materialized() }} (
-    select * from {{ ref('stg_amazon__order_items') }}
+    select * from {{ ref('stg_amazon__order_items') }}{{ changed_orders_of['amazon'] }}
 ),
 
 amazon_api_orders as (
-    select * from {{ ref('stg_amazon__orders') }}
+    select * from {{ ref('stg_amazon__orders') }}{{ changed_orders_of['amazon'] }}
 ),
 
 ebay_orders as (
-    select * from {{ ref('stg_ebay__orders') }}
+    select * from {{ ref('stg_ebay__orders') }}{{ changed_orders_of['ebay'] }}
 ),
 
 walmart_orders as (
-    select * from {{ ref('stg_walmart__orders') }}
+    select * from {{ ref('stg_walmart__orders') }}{{ changed_orders_of['walmart'] }}
 ),
 
 walmart_order_lines as (
-    select * from {{ ref('stg_walmart__order_lines') }}
+    select * from {{ ref('stg_walmart__order_lines') }}{{ changed_orders_of['walmart'] }}
 ),
 
 generic_orders as (
-    select * from {{ ref('stg_generic__orders') }}
+    select * from {{ ref('stg_generic__orders') }}{{ changed_orders_of['generic'] }}
 ),
 
 countries as (
@@ -62,7 +97,8 @@ shopify as (
         is_cancelled,
         refund_count > 0 as has_refund,
         email_consent_state,
-        email_consent_updated_at
+        email_consent_updated_at,
+        loaded_at
     from shopify_orders
 ),
 
@@ -96,7 +132,8 @@ amazon as (
         min(case when is_cancelled then 1 else 0 end) = 1 as is_cancelled,
         false as has_refund,
         cast(null as {{ retention.type_text() }}) as email_consent_state,
-        cast(null as timestamp) as email_consent_updated_at
+        cast(null as timestamp) as email_consent_updated_at,
+        max(loaded_at) as loaded_at
     from amazon_order_items
     group by order_id
 ),
@@ -135,7 +172,8 @@ amazon_api as (
         amazon_api_orders.is_cancelled,
         false as has_refund,
         cast(null as {{ retention.type_text() }}) as email_consent_state,
-        cast(null as timestamp) as email_consent_updated_at
+        cast(null as timestamp) as email_consent_updated_at,
+        amazon_api_orders.loaded_at
     from amazon_api_orders
     left join reported_amazon_orders
         on amazon_api_orders.order_id = reported_amazon_orders.order_id
@@ -167,7 +205,8 @@ ebay as (
         is_cancelled,
         refund_count > 0 as has_refund,
         cast(null as {{ retention.type_text() }}) as email_consent_state,
-        cast(null as timestamp) as email_consent_updated_at
+        cast(null as timestamp) as email_consent_updated_at,
+        loaded_at
     from ebay_orders
 ),
 
@@ -179,7 +218,8 @@ walmart_totals as (
         sum(discount_amount) as discount_amount,
         sum(shipping_amount) as shipping_amount,
         max(status_at) as updated_at,
-        min(case when line_status = 'cancelled' then 1 else 0 end) = 1 as is_cancelled
+        min(case when line_status = 'cancelled' then 1 else 0 end) = 1 as is_cancelled,
+        max(loaded_at) as loaded_at
     from walmart_order_lines
     group by order_id
 ),
@@ -212,7 +252,8 @@ walmart as (
         coalesce(walmart_totals.is_cancelled, false) as is_cancelled,
         false as has_refund,
         cast(null as {{ retention.type_text() }}) as email_consent_state,
-        cast(null as timestamp) as email_consent_updated_at
+        cast(null as timestamp) as email_consent_updated_at,
+        greatest(walmart_orders.loaded_at, coalesce(walmart_totals.loaded_at, walmart_orders.loaded_at)) as loaded_at
     from walmart_orders
     left join walmart_totals
         on walmart_orders.order_id = walmart_totals.order_id
@@ -243,7 +284,8 @@ generic as (
         false as is_cancelled,
         false as has_refund,
         cast(null as {{ retention.type_text() }}) as email_consent_state,
-        cast(null as timestamp) as email_consent_updated_at
+        cast(null as timestamp) as email_consent_updated_at,
+        loaded_at
     from generic_orders
 ),
 
@@ -298,7 +340,8 @@ normalized as (
         unioned.is_cancelled,
         unioned.has_refund,
         unioned.email_consent_state,
-        unioned.email_consent_updated_at
+        unioned.email_consent_updated_at,
+        unioned.loaded_at
     from unioned
     left join countries
         on unioned.country_code = countries.country_code
