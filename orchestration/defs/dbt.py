@@ -1,8 +1,10 @@
 """The dbt project as Dagster assets: one asset per model, dbt tests as asset checks."""
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -66,6 +68,23 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def dbt_environment_set(settings: Settings) -> Iterator[None]:
+    """`dbt_environment` in os.environ while a dbt invocation starts (dagster-dbt copies the
+    process environment), then restored: one process may run pipelines on several warehouses."""
+    values = dbt_environment(settings)
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 class WarehouseBuildConfig(dg.Config):
     """Run config of the dbt build."""
 
@@ -92,7 +111,6 @@ def warehouse_models(
     trains, so they are only built when it is due for retraining (`retrain`:
     `retention run nightly_pipeline --retrain`); other nights build the scoring snapshot."""
     settings = warehouse.load_settings()
-    os.environ.update(dbt_environment(settings))
     training = "forced by the run config" if config.retrain else retraining_due(
         settings.models_dir, retrain_every_days=settings.model.retrain_every_days, horizon_days=settings.model.horizon_days
     )
@@ -101,11 +119,14 @@ def warehouse_models(
     else:
         context.log.info("ML feature mart: only the scoring snapshot; the churn model in charge is not due for retraining")
     dbt_vars = settings.dbt_vars() | {"ml_training_snapshots": training is not None}
-    args = ["build", "--vars", json.dumps(dbt_vars)]
+    # unit tests check the SQL, not the data: they run in the test suite, not every night
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     if config.full_refresh:
         context.log.info("full refresh: every incremental model is rebuilt from all raw data")
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    with dbt_environment_set(settings):
+        invocation = dbt.cli(args, context=context)  # starts dbt with the environment above
+    yield from invocation.stream()
 
 
 @dg.definitions

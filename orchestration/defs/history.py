@@ -7,12 +7,11 @@ the same raw tables. Today's marts, scores, audience files and emails are not to
 
 import datetime as dt
 import json
-import os
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs.dbt import dbt_environment
+from orchestration.defs.dbt import dbt_environment_set
 from orchestration.defs.resources import DUCKDB_POOL, Warehouse
 
 as_of_dates = dg.DailyPartitionsDefinition(start_date="2020-01-01", end_offset=1)
@@ -28,12 +27,12 @@ def warehouse_as_of(context: dg.AssetExecutionContext, warehouse: Warehouse, dbt
     """The marts (and what they are built from) as of the partition's date, in their own schemas."""
     as_of = dt.date.fromisoformat(context.partition_key)
     settings = warehouse.load_settings()
-    os.environ.update(dbt_environment(settings))
     prefix = history_schema_prefix(as_of)
     variables = {**settings.dbt_vars(), "as_of_date": as_of.isoformat(), "schema_prefix": prefix}
     # seeds and models only: the tests already ran on the same code in the nightly build
     command = ["build", "--resource-type", "seed", "--resource-type", "model", "--vars", json.dumps(variables)]
-    dbt.cli(command, raise_on_error=True).wait()
+    with dbt_environment_set(settings):
+        dbt.cli(command, raise_on_error=True).wait()
     return dg.MaterializeResult(metadata={"as_of_date": as_of.isoformat(), "schemas": f"{prefix}staging, {prefix}intermediate, {prefix}marts"})
 
 
