@@ -43,6 +43,7 @@ class ScoreOutcome:
     drift: dict | None
     notes: list[str] = field(default_factory=list)
     risk_bands: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # btyd, predict, reasons, total
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -163,4 +164,7 @@ def score_all(con: duckdb.DuckDBPyConnection, models_dir: Path, *, scored_at: dt
     )
     con.execute("commit")
     bands = scores["risk_band"].value_counts().to_dict()
-    return ScoreOutcome(in_charge.version, len(scores), snapshot, drift, list(result.notes), {str(k): int(v) for k, v in bands.items()})
+    return ScoreOutcome(
+        in_charge.version, len(scores), snapshot, drift, list(result.notes),
+        {str(k): int(v) for k, v in bands.items()}, dict(result.timings_seconds),
+    )

@@ -59,6 +59,10 @@ def test_nightly_and_weekly_runs_succeed(pipeline):
     assert checks["churn_model:quality_gate"]
     assert checks["raw/shopify_orders:great_expectations_suite"]
     assert sum(1 for passed in checks.values() if not passed) == 0
+    scores = next(m for m in pipeline["nightly"].get_asset_materialization_events() if m.asset_key == dg.AssetKey("churn_scores"))
+    seconds = {k: v.value for k, v in scores.materialization.metadata.items() if k.startswith("seconds_")}
+    assert set(seconds) == {"seconds_btyd", "seconds_predict", "seconds_reasons", "seconds_total"}
+    assert 0 < seconds["seconds_reasons"] <= seconds["seconds_total"]
 
 
 @pytest.mark.xdist_group("e2e")
@@ -218,7 +222,7 @@ def test_next_night_reuses_the_model_and_full_refresh_rebuilds_staging(pipeline)
             result = job.execute_in_process(instance=instance, run_config=run_config_for(job, full_refresh=True), raise_on_error=False)
             messages = [r.user_message for r in instance.all_logs(result.run_id)]
         assert result.success, failures(result)
-        assert any("dbt build" in m and "--full-refresh" in m for m in messages)
+        assert any("dbt build" in m and "--full-refresh" in m and "--exclude-resource-type unit_test" in m for m in messages)
         assert any("only the scoring snapshot" in m for m in messages)
         model = next(m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey("churn_model"))
         assert model.materialization.metadata["retrained"].value is False

@@ -122,5 +122,6 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
             "score_psi": drift.get("psi") if drift.get("psi") is not None else "no previous run",
             "drift_level": drift.get("level", "no_previous_run"),
             **{f"risk_{band}": n for band, n in outcome.risk_bands.items()},
+            **{f"seconds_{step}": s for step, s in outcome.seconds.items()},
         }
     )
