@@ -41,7 +41,7 @@ as_of as (
 
 {% if is_incremental() -%}
 built as (
-    select * from {{ this }}
+    select order_id, currency, ordered_date, fx_rate from {{ this }}
 ),
 
 rate_changed as (
