@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from core.settings import Settings
 from core.warehouse import table_exists
 from ml import registry
 from ml.evaluate import GateResult, quality_gate, score_drift
@@ -91,6 +92,18 @@ def retraining_due(
     if trained_horizon != horizon_days:
         return f"model {in_charge.version} predicts {trained_horizon}-day churn, the settings ask for {horizon_days} days"
     return None
+
+
+def training_reason(settings: Settings, *, forced: bool = False) -> str | None:
+    """Why this run trains the churn model (``retraining_due`` on the settings), or None.
+
+    The warehouse step asks it to decide whether to build the training snapshots, the model
+    step to decide whether to train: one rule, so the two agree."""
+    if forced:
+        return "forced by the run config"
+    return retraining_due(
+        settings.models_dir, retrain_every_days=settings.model.retrain_every_days, horizon_days=settings.model.horizon_days
+    )
 
 
 def train_model(

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from core.settings import PROJECT_ROOT, Settings
-from ml.pipeline import retraining_due
+from ml.pipeline import training_reason
 from orchestration.defs.resources import DUCKDB_POOL, Warehouse
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -111,9 +111,7 @@ def warehouse_models(
     trains, so they are only built when it is due for retraining (`retrain`:
     `retention run nightly_pipeline --retrain`); other nights build the scoring snapshot."""
     settings = warehouse.load_settings()
-    training = "forced by the run config" if config.retrain else retraining_due(
-        settings.models_dir, retrain_every_days=settings.model.retrain_every_days, horizon_days=settings.model.horizon_days
-    )
+    training = training_reason(settings, forced=config.retrain)
     if training:
         context.log.info(f"ML feature mart: training snapshots built, the churn model retrains ({training})")
     else:

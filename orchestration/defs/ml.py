@@ -5,7 +5,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from ml import registry
 from ml.features import past_snapshot_count
-from ml.pipeline import retraining_due, score_all, train_model
+from ml.pipeline import score_all, train_model, training_reason
 from orchestration.defs.dbt import warehouse_models
 from orchestration.defs.resources import DUCKDB_POOL, Warehouse
 
@@ -35,9 +35,7 @@ def churn_model(context: dg.AssetExecutionContext, warehouse: Warehouse, config:
     the nightly run goes straight to scoring."""
     settings = warehouse.load_settings()
     models_dir = settings.models_dir
-    reason = "forced by the run config" if config.force_retrain else retraining_due(
-        models_dir, retrain_every_days=settings.model.retrain_every_days, horizon_days=settings.model.horizon_days
-    )
+    reason = training_reason(settings, forced=config.force_retrain)
     why_not = f"younger than {settings.model.retrain_every_days} days"
     if reason is not None:
         with warehouse.connect(read_only=True) as con:
