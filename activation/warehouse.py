@@ -15,6 +15,7 @@ import pandas as pd
 from activation.config import ActivationConfig
 from activation.control import winback_effect
 from activation.exports import PublishResult, publish, read_previous_members
+from core.warehouse import read_frame
 
 TOP_REASONS = 3
 # value tier from the RFM monetary quintile: 5 = top 20% of spend (one rule for audiences and reports)
@@ -60,7 +61,7 @@ def scored_customers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     reason_columns = ", ".join(
         f"scores.reason_{k}{suffix} as reason_{k}{suffix}" for k in range(1, TOP_REASONS + 1) for suffix in ("", "_cause", "_detail")
     )
-    frame = con.execute(SCORED_CUSTOMERS_SQL.format(reason_columns=reason_columns, value_tier=VALUE_TIER_SQL)).df()
+    frame = read_frame(con, SCORED_CUSTOMERS_SQL.format(reason_columns=reason_columns, value_tier=VALUE_TIER_SQL))
     # column lists, not row tuples: itertuples over every column took 13 s at 1M customers
     by_rank = [
         zip(frame[f"reason_{k}"].tolist(), frame[f"reason_{k}_cause"].tolist(), frame[f"reason_{k}_detail"].tolist(), strict=True)
@@ -119,10 +120,8 @@ def publish_audiences(
 
 def update_winback_effect(con: duckdb.DuckDBPyConnection, as_of: dt.date, window_days: int = 30) -> pd.DataFrame:
     """Win-back conversion of treated vs control for every publish whose window has closed."""
-    history = con.execute("select * from activation.publish_history").df()
-    orders = con.execute(
-        "select customer_id, ordered_at, order_amount as amount_usd from marts.fct_orders where not is_cancelled"
-    ).df()
+    history = read_frame(con, "select * from activation.publish_history")
+    orders = read_frame(con, "select customer_id, ordered_at, order_amount as amount_usd from marts.fct_orders where not is_cancelled")
     effect = winback_effect(history, orders, window_days=window_days, as_of=as_of)
     con.execute("create schema if not exists activation")
     con.execute("create or replace table activation.winback_effect as select * from effect")

@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.settings import Settings
 
@@ -68,6 +71,39 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     so never use `.fetchone()` on a connection that runs more statements afterwards."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def read_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    """A query's rows as pandas: the same frame as DuckDB's `.df()`, through Arrow.
+
+    `.df()` hands text to pandas one Python string at a time, Arrow in one piece: for the
+    scored customers at 1M (954k rows, 26 text columns) 4.2 s against 1.2 s. The dtypes
+    follow `.df()`: DECIMAL and HUGEINT as float64, DATE as datetime64[us], integers and
+    booleans with nulls as pandas' nullable Int/boolean. Results with any other type (lists,
+    structs, intervals, ...), repeated column names or no rows go through `.df()` itself.
+    """
+    table = con.sql(sql, params=params or None).to_arrow_table()
+    names = table.column_names
+    if table.num_rows == 0 or len(set(names)) != len(names):
+        return con.execute(sql, params or []).df()
+    columns = {}
+    for name, column in zip(names, table.columns, strict=True):
+        kind = column.type
+        integral = pa.types.is_integer(kind) or pa.types.is_boolean(kind)
+        if pa.types.is_decimal(kind):
+            columns[name] = pc.cast(column, pa.float64()).to_pandas()
+        elif pa.types.is_date32(kind):
+            columns[name] = pc.cast(column, pa.timestamp("us")).to_pandas()
+        elif integral and column.null_count:
+            nullable = pd.BooleanDtype() if pa.types.is_boolean(kind) else pd.api.types.pandas_dtype(
+                f"{'U' if pa.types.is_unsigned_integer(kind) else ''}Int{kind.bit_width}"
+            )
+            columns[name] = column.to_pandas(types_mapper=lambda _, dtype=nullable: dtype)
+        elif integral or pa.types.is_string(kind) or pa.types.is_floating(kind) or (pa.types.is_timestamp(kind) and kind.unit == "us"):
+            columns[name] = column.to_pandas()  # the same dtype as .df() gives
+        else:
+            return con.execute(sql, params or []).df()
+    return pd.DataFrame(columns, columns=names)
 
 
 def export_schema_to_parquet(con: duckdb.DuckDBPyConnection, schema: str, out_dir) -> dict[str, int]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.warehouse import quote_identifier
+from core.warehouse import quote_identifier, read_frame
 from ml import btyd
 
 log = logging.getLogger(__name__)
@@ -398,4 +398,4 @@ def load_feature_frame(
     elif snapshots:
         sql += " where snapshot_date in (" + ", ".join("?" for _ in snapshots) + ")"
         params = [pd.Timestamp(s).date() for s in snapshots]
-    return con.execute(sql, params).df()
+    return read_frame(con, sql, params)

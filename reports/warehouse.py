@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from activation.warehouse import VALUE_TIER_SQL
-from core.warehouse import table_exists
+from core.warehouse import read_frame, table_exists
 from reports.alerts import AlertInputs
 from reports.render import WeeklyReportContext
 
@@ -22,7 +22,7 @@ HISTORY_KEEP_DAYS = 400
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
-    return con.execute(sql, params or []).df()
+    return read_frame(con, sql, params)
 
 
 # ---------------------------------------------------------------- history of customer states

@@ -6,8 +6,11 @@ import subprocess
 import sys
 import time
 
+import duckdb
+import pandas as pd
+
 from core.settings import Settings
-from core.warehouse import connect, scalar
+from core.warehouse import connect, read_frame, scalar
 
 
 def test_connect_waits_while_another_process_holds_the_write_lock(tmp_path, monkeypatch):
@@ -27,3 +30,24 @@ def test_connect_waits_while_another_process_holds_the_write_lock(tmp_path, monk
     con.close()
     holder.wait(timeout=30)
     assert waited > 1.0  # it really waited for the other process
+
+
+ALL_TYPES_SQL = """
+select * from (values
+    ('a', 1, 10::bigint, 5::hugeint, 1.25::decimal(18, 2), 2.5::double, true, date '2026-01-02',
+     timestamp '2026-01-02 03:04:05', timestamptz '2026-01-02 03:04:05+00', 3, 7::tinyint, false, 9::ubigint),
+    (null, null, null, null, null, null, null, null, null, null, 4, 8, true, null)
+) as t(text, int32, int64, huge, money, real, flag, day, stamp, stamp_tz, int32_full, int8_full, flag_full, unsigned)
+"""
+
+
+def test_read_frame_gives_the_same_frame_as_duckdb_df():
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    for sql, params in [(ALL_TYPES_SQL, None), (ALL_TYPES_SQL + " where int32_full = ?", [3]), (ALL_TYPES_SQL + " where false", None)]:
+        expected = con.execute(sql, params or []).df()
+        got = read_frame(con, sql, params)
+        pd.testing.assert_frame_equal(got, expected)
+    # a type it does not convert itself (a list) and repeated names still give .df()'s frame
+    for sql in ["select [1, 2] as l, 'x' as s", "select 1 as a, 2 as a"]:
+        pd.testing.assert_frame_equal(read_frame(con, sql), con.execute(sql).df())
