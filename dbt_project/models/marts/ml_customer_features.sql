@@ -212,7 +212,10 @@ last_order_quality_returns as (
 
 last_order_products as (
     -- the last order's products: is one of them a problem product (quality-return rate at
-    -- least problem_product_rate_ratio x the all-product rate), and the rate of those returned
+    -- least problem_product_rate_ratio x the all-product rate), and the rate of those returned.
+    -- Only lines that are one or the other are kept before grouping (a customer with neither
+    -- gets false and 0 from the coalesce in final): 7.4M last-order lines at 1M customers
+    -- and seven snapshots, of which few are either
     select
         last_orders.customer_id,
         last_orders.snapshot_date,
@@ -238,6 +241,11 @@ last_order_products as (
         on last_orders.customer_id = last_order_returns.customer_id
         and last_orders.snapshot_date = last_order_returns.snapshot_date
         and order_lines.sku = last_order_returns.sku
+    where last_order_returns.sku is not null
+        or (
+            product_quality_rates.quality_return_rate > 0
+            and product_quality_rates.quality_return_rate >= {{ problem_ratio }} * product_quality_rates.all_product_rate
+        )
     group by last_orders.customer_id, last_orders.snapshot_date
 ),
 
