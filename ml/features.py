@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.warehouse import quote_identifier, read_frame
+from core.warehouse import quote_identifier
 from ml import btyd
 
 log = logging.getLogger(__name__)
@@ -398,4 +398,7 @@ def load_feature_frame(
     elif snapshots:
         sql += " where snapshot_date in (" + ", ".join("?" for _ in snapshots) + ")"
         params = [pd.Timestamp(s).date() for s in snapshots]
-    return read_frame(con, sql, params)
+    # .df(), not core.warehouse.read_frame: the training read is every snapshot (5.5M rows at 1M
+    # customers) and read_frame holds an Arrow copy while converting, which took the model step
+    # from 6.6 to 9.0 GiB peak
+    return con.execute(sql, params).df()

@@ -49,5 +49,6 @@ def test_read_frame_gives_the_same_frame_as_duckdb_df():
         got = read_frame(con, sql, params)
         pd.testing.assert_frame_equal(got, expected)
     # a type it does not convert itself (a list) and repeated names still give .df()'s frame
-    for sql in ["select [1, 2] as l, 'x' as s", "select 1 as a, 2 as a"]:
+    others = "select interval 1 day as i, {'a': 1} as st, '2026-01-01 00:00:00.123456789'::timestamp_ns as ns, 'x' as s"
+    for sql in ["select [1, 2] as l, 'x' as s", others, "select 1 as a, 2 as a"]:
         pd.testing.assert_frame_equal(read_frame(con, sql), con.execute(sql).df())
