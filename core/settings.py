@@ -127,6 +127,7 @@ class ModelSettings(StrictModel):
     auc_floor: float = Field(0.70, ge=0.5, le=1.0)
     max_training_rows: int = Field(400_000, ge=1_000)
     retrain_every_days: int = Field(7, ge=0)  # nightly runs reuse a younger model in charge; 0: train every run
+    active_within_days: int = Field(365, ge=30, le=1095)  # the backtest is also reported on customers with an order in these days
 
 
 class AnalysisSettings(StrictModel):

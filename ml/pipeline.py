@@ -58,6 +58,10 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    # the backtest on the active customers (ml.train.active_customers_block), added later:
+    # warehouses created before it get the columns here
+    for column, kind in (("active_customers", "bigint"), ("active_roc_auc", "double"), ("active_bgnbd_roc_auc", "double")):
+        con.execute(f"alter table ml.model_runs add column if not exists {column} {kind}")
     con.execute(
         """
         create table if not exists ml.score_history (
@@ -113,17 +117,25 @@ def train_model(
     horizon_days: int,
     max_training_rows: int,
     auc_floor: float,
+    active_within_days: int | None = 365,
 ) -> TrainOutcome:
     """Train on past snapshots, backtest on a later one, gate, and register the version."""
     frame = load_feature_frame(con)
-    result = train_and_backtest(frame, TrainConfig(horizon_days=horizon_days, max_training_rows=max_training_rows))
+    config = TrainConfig(horizon_days=horizon_days, max_training_rows=max_training_rows, active_within_days=active_within_days)
+    result = train_and_backtest(frame, config)
     gate = quality_gate(result.report, auc_floor=auc_floor)
     trained = registry.save_model(models_dir, result, gate)
     in_charge = registry.current_model(models_dir)
     _ensure_tables(con)
     baselines = result.report.get("baselines", {})
+    active = result.report.get("active_customers") or {}
     con.execute(
-        "insert into ml.model_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, null)",
+        """
+        insert into ml.model_runs (
+            model_name, model_version, evaluated_at, gate_passed, gate_failures, roc_auc, recency_roc_auc,
+            bgnbd_roc_auc, in_charge_version, active_customers, active_roc_auc, active_bgnbd_roc_auc
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
         [
             MODEL_NAME,
             trained.version,
@@ -131,9 +143,12 @@ def train_model(
             gate.passed,
             "; ".join(gate.reasons) or None,
             result.report.get("model", {}).get("roc_auc"),
-            baselines.get("recency", {}).get("roc_auc"),
-            baselines.get("bgnbd", {}).get("roc_auc"),
+            (baselines.get("recency") or {}).get("roc_auc"),
+            (baselines.get("bgnbd") or {}).get("roc_auc"),
             in_charge.version if in_charge else None,
+            active.get("rows"),
+            (active.get("model") or {}).get("roc_auc"),
+            ((active.get("baselines") or {}).get("bgnbd") or {}).get("roc_auc"),
         ],
     )
     return TrainOutcome(trained, gate, in_charge, result.report)

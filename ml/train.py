@@ -24,7 +24,8 @@
    standardized logistic regression instead.
 5. Backtests model vs the recency rule (score = days since last order) and BG/NBD
    (score = -expected orders in the horizon): ROC AUC, PR AUC, Brier, top-decile lift and
-   a 10-bin calibration table.
+   a 10-bin calibration table; and the same metrics on the active customers only (an order
+   in the ``active_within_days`` before the snapshot, `active_customers_block`).
 
 When no model can be trained (too few rows, one class in the labels), the returned model
 is a documented fallback (``method = "fallback:<reason>"``): the BTYD churn probability,
@@ -129,6 +130,9 @@ class TrainConfig:
     hgb_l2: float = 1.0
     monotonic: dict[str, int] | None = None  # None: MONOTONIC_FEATURES; {}: no constraints
     hgb_early_stopping: bool = False
+    # the backtest is also reported on the customers with an order in the N days before the
+    # snapshot (None: not reported); see `active_customers_block`
+    active_within_days: int | None = 365
 
 
 class _SigmoidCalibrator:
@@ -476,6 +480,48 @@ def _metrics_block(y, score, probability=None, calibration: bool = False) -> dic
     return block
 
 
+def active_customers_block(
+    y: np.ndarray,
+    probability: np.ndarray,
+    recency: np.ndarray,
+    bgnbd_expected: np.ndarray | None,
+    bgnbd_probability: np.ndarray | None,
+    within_days: int,
+) -> dict:
+    """The backtest restricted to customers with an order in the ``within_days`` before the snapshot.
+
+    The whole backtest ranks every customer who ever ordered, and most of them left long
+    ago: any score ranks those first, which lifts every AUC and hides how well the
+    customers a retention campaign can still keep are told apart. This block measures the
+    model and both baselines on those customers only. Without recency, or with fewer than
+    `MIN_TRAINING_ROWS` such rows or a single class among them, it carries a note instead
+    of metrics.
+    """
+    block: dict = {"within_days": int(within_days), "rows": 0}
+    finite = np.isfinite(recency)
+    if not finite.any():
+        block["note"] = "no recency in the backtest rows: the active customers cannot be told apart"
+        return block
+    mask = finite & (recency <= within_days)
+    ys = y[mask]
+    block["rows"] = int(mask.sum())
+    block["churn_rate"] = float(ys.mean()) if len(ys) else None
+    if len(ys) < MIN_TRAINING_ROWS or ys.min() == ys.max():
+        block["note"] = f"{len(ys)} active customers in the backtest, {int(ys.sum())} of them churned: too few for metrics"
+        return block
+    block["model"] = _metrics_block(ys, probability[mask], probability[mask])
+    block["baselines"] = {
+        "recency": _metrics_block(ys, recency[mask]),
+        "bgnbd": None
+        if bgnbd_expected is None
+        else _metrics_block(ys, -bgnbd_expected[mask], None if bgnbd_probability is None else bgnbd_probability[mask]),
+    }
+    for name, base_block in block["baselines"].items():
+        if base_block is not None:
+            block[f"auc_minus_{name}"] = block["model"]["roc_auc"] - base_block["roc_auc"]
+    return block
+
+
 def _train_model(train: pd.DataFrame, config: TrainConfig, declared: tuple[str, ...], notes: list[str]) -> ChurnModel:
     """Fit the churn model (or the documented fallback) on prepared training rows."""
     y_train = train[LABEL_COLUMN].astype(int).to_numpy()
@@ -586,6 +632,7 @@ def train_and_backtest(frame: pd.DataFrame, config: TrainConfig | None = None) -
             "bgnbd": None,
         },
     }
+    expected = p_bg = None
     if "btyd_p_alive" in backtest.columns and backtest["btyd_p_alive"].notna().any():
         expected = backtest["btyd_expected_orders_horizon"].to_numpy(float)
         p_bg = btyd_churn_probability(backtest["btyd_p_alive"], backtest["btyd_p_alive_adjusted"], expected)
@@ -600,6 +647,8 @@ def train_and_backtest(frame: pd.DataFrame, config: TrainConfig | None = None) -
         base_block = report["baselines"][name]
         if base_block is not None:
             report[f"auc_minus_{name}"] = model_auc - base_block["roc_auc"]
+    if config.active_within_days is not None:
+        report["active_customers"] = active_customers_block(y_bt, p_bt, recency, expected, p_bg, config.active_within_days)
     t_eval = time.perf_counter() - t_eval
 
     # ---- the scoring model: the same procedure on every complete snapshot -------------------

@@ -21,6 +21,10 @@ def _files(folder: Path, pattern: str) -> list[Path]:
     return sorted(folder.rglob(pattern)) if folder.exists() else []
 
 
+def _auc(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def summary_lines(settings: Settings) -> list[str]:
     """Customers, at-risk count, alerts, files written and where everything is."""
     lines = []
@@ -36,17 +40,27 @@ def summary_lines(settings: Settings) -> list[str]:
         alerts = _count(con, "select count(*) from reports.alert_history where status <> 'resolved'")
         model = []
         if table_exists(con, "ml", "model_runs"):
-            model = con.execute(
-                "select model_version, roc_auc, bgnbd_roc_auc, gate_passed from ml.model_runs order by evaluated_at desc limit 1"
-            ).fetchall()
+            # by name: warehouses from before the active-customer columns lack them
+            cursor = con.execute("select * from ml.model_runs order by evaluated_at desc limit 1")
+            names = [d[0] for d in cursor.description]
+            model = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     lines.append(f"Warehouse          {settings.duckdb_path}")
     if customers is not None:
         lines.append(f"Customers          {customers:,} (churned by your churn settings: {churned or 0:,})")
     if at_risk is not None:
         lines.append(f"At risk            {at_risk:,} customers not yet churned with high churn risk")
     if model:
-        version, auc, bgnbd, passed = model[0]
-        lines.append(f"Churn model        {version}: backtest ROC AUC {auc:.3f} (BG/NBD {bgnbd:.3f}), gate {'passed' if passed else 'FAILED'}")
+        run = model[0]
+        lines.append(
+            f"Churn model        {run['model_version']}: backtest ROC AUC {_auc(run['roc_auc'])} "
+            f"(BG/NBD {_auc(run['bgnbd_roc_auc'])}), gate {'passed' if run['gate_passed'] else 'FAILED'}"
+        )
+        if run.get("active_roc_auc") is not None:
+            lines.append(
+                f"                   on the {run['active_customers']:,} customers with an order in the "
+                f"{settings.model.active_within_days} days before the backtest: {_auc(run['active_roc_auc'])} "
+                f"(BG/NBD {_auc(run['active_bgnbd_roc_auc'])})"
+            )
     if alerts is not None:
         lines.append(f"Alerts firing      {alerts}")
     if quarantined:

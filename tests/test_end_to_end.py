@@ -66,6 +66,32 @@ def test_nightly_and_weekly_runs_succeed(pipeline):
 
 
 @pytest.mark.xdist_group("e2e")
+def test_model_metadata_and_run_summary_show_both_backtests(pipeline, tmp_path):
+    import shutil
+
+    from core.settings import load_settings
+    from orchestration.summary import summary_lines
+
+    (run,) = pipeline["con"].execute(
+        "select model_version, roc_auc, bgnbd_roc_auc, active_customers, active_roc_auc, active_bgnbd_roc_auc from ml.model_runs"
+    ).fetchall()
+    version, auc, bgnbd, active, active_auc, active_bgnbd = run
+    model = next(m for m in pipeline["nightly"].get_asset_materialization_events() if m.asset_key == dg.AssetKey("churn_model"))
+    metadata = {k: v.value for k, v in model.materialization.metadata.items()}
+    assert metadata["version"] == version and metadata["roc_auc"] == pytest.approx(auc)
+    assert metadata["active_customers"] == active and 0 < active < pipeline["con"].execute("select count(*) from ml.churn_scores").fetchall()[0][0]
+    assert metadata["active_roc_auc"] == pytest.approx(active_auc) and metadata["active_bgnbd_roc_auc"] == pytest.approx(active_bgnbd)
+    assert active_auc < auc  # the long-gone customers make the whole backtest the easier one
+    # the summary opens the warehouse itself: a copy, as this module holds the file open
+    config = yaml.safe_load((pipeline["root"] / "settings.yaml").read_text())
+    config["warehouse"]["duckdb_path"] = str(shutil.copy(pipeline["root"] / "warehouse.duckdb", tmp_path / "warehouse.duckdb"))
+    (tmp_path / "settings.yaml").write_text(yaml.safe_dump(config))
+    text = "\n".join(summary_lines(load_settings(tmp_path / "settings.yaml")))
+    assert f"{version}: backtest ROC AUC {auc:.3f} (BG/NBD {bgnbd:.3f}), gate passed" in text
+    assert f"on the {active:,} customers with an order in the 365 days before the backtest: {active_auc:.3f} (BG/NBD {active_bgnbd:.3f})" in text
+
+
+@pytest.mark.xdist_group("e2e")
 def test_marts_and_scores_cover_every_customer(pipeline):
     con = pipeline["con"]
     truth_orders = pd.read_parquet(pipeline["root"] / "demo_dir" / "truth" / "orders.parquet")

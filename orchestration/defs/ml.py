@@ -68,8 +68,10 @@ def churn_model(context: dg.AssetExecutionContext, warehouse: Warehouse, config:
         outcome = train_model(
             con, models_dir, horizon_days=settings.model.horizon_days,
             max_training_rows=settings.model.max_training_rows, auc_floor=settings.model.auc_floor,
+            active_within_days=settings.model.active_within_days,
         )
     model, baselines = outcome.report.get("model", {}), outcome.report.get("baselines", {})
+    active = outcome.report.get("active_customers") or {}
     metadata = {
         "retrained": True,
         "retrain_reason": reason,
@@ -80,8 +82,12 @@ def churn_model(context: dg.AssetExecutionContext, warehouse: Warehouse, config:
         "pr_auc": model.get("pr_auc"),
         "brier": model.get("brier"),
         "top_decile_lift": model.get("lift_top_decile"),
-        "recency_roc_auc": baselines.get("recency", {}).get("roc_auc"),
-        "bgnbd_roc_auc": baselines.get("bgnbd", {}).get("roc_auc"),
+        "recency_roc_auc": (baselines.get("recency") or {}).get("roc_auc"),
+        "bgnbd_roc_auc": (baselines.get("bgnbd") or {}).get("roc_auc"),
+        # the customers with an order in the last `model.active_within_days` (ml.train.active_customers_block)
+        "active_customers": active.get("rows"),
+        "active_roc_auc": active.get("model", {}).get("roc_auc"),
+        "active_bgnbd_roc_auc": (active.get("baselines", {}).get("bgnbd") or {}).get("roc_auc"),
         "artifacts": dg.MetadataValue.path(str(outcome.trained.path)),
     }
     yield dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})

@@ -34,11 +34,12 @@ DEMO_SEED = 42
 # window ends by the backtest date. Measured on this warehouse: ROC AUC model 0.903, BG/NBD
 # 0.879, recency 0.875; PR AUC model 0.988, BG/NBD 0.985; Brier 0.0559 vs 0.0580. The gain
 # comes from the demo's signs of life (ingest/demo/DRIVERS.md): customers who left stop
-# browsing and opening emails. The issue's +0.05 over BG/NBD is NOT met (+0.024): about half
-# of the customers (marketplace buyers off the email list) leave no sign of life the seller
-# can see, so for them the model knows what BG/NBD knows; and the +0.04 measured long ago came
-# from training labels that overlapped the backtest window. What is asserted: never worse
-# than BG/NBD by more than 0.01 (as on CDNOW).
+# browsing and opening emails. The issue's +0.05 over BG/NBD is NOT met (+0.024 here, +0.037
+# at 40,000 customers): about half of the customers (marketplace buyers off the email list)
+# leave no sign of life the seller can see, and even the truth's persona traits take the
+# model only to +0.049 (benchmarks/model_ceiling.py, ingest/demo/DRIVERS.md). What is
+# asserted: never worse than BG/NBD by more than 0.01 (as on CDNOW), and the gain from the
+# signs of life below.
 MIN_AUC = 0.80
 MIN_MARGIN_OVER_BGNBD = -0.01
 DRIVER_CAUSES = {
@@ -118,6 +119,14 @@ def test_demo_backtest_is_leakage_free_and_holds_its_own_against_the_baselines(d
     assert model["expected_calibration_error"] < 0.05
     assert sum(row["n"] for row in model["calibration"]) == report["backtest_rows"]
     assert quality_gate(report, auc_floor=demo["settings"].model.auc_floor).passed
+    # the customers with an order in the year before the snapshot, the ones a retention
+    # campaign can still keep (the long-gone rest is easy for every score): measured 2,421 of
+    # 4,327 rows, model 0.839, BG/NBD 0.801 (+0.039), recency 0.794; Brier 0.095 vs 0.099
+    active = report["active_customers"]
+    assert active["within_days"] == 365 and 0 < active["rows"] < report["backtest_rows"]
+    assert active["model"]["roc_auc"] >= active["baselines"]["bgnbd"]["roc_auc"] + 0.025
+    assert active["model"]["roc_auc"] > active["baselines"]["recency"]["roc_auc"]
+    assert active["model"]["brier"] < active["baselines"]["bgnbd"]["brier"]
 
 
 @pytest.mark.xdist_group("ml_demo_warehouse")

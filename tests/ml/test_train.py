@@ -9,7 +9,7 @@ import pytest
 from ml.evaluate import quality_gate
 from ml.features import BTYD_FEATURES, FeatureFrameError, select_features
 from ml.score import score_customers
-from ml.train import TrainConfig, plan_snapshots, train_and_backtest
+from ml.train import TrainConfig, active_customers_block, plan_snapshots, train_and_backtest
 from tests.ml.synthetic import make_feature_frame
 
 
@@ -216,3 +216,46 @@ def test_feature_frame_loads_every_column_but_the_mart_key(tmp_path):
     latest = load_feature_frame(con, latest_only=True)
     assert sorted(latest["customer_id"]) == ["c1", "c2"]
     assert (pd.to_datetime(latest["snapshot_date"]) == pd.Timestamp("2026-02-01")).all()
+
+
+def test_active_customers_block_measures_only_the_recent_customers(trained, synthetic_frame):
+    block = trained.report["active_customers"]
+    backtest = synthetic_frame[
+        (pd.to_datetime(synthetic_frame["snapshot_date"]) == pd.Timestamp(trained.report["backtest_snapshot"]))
+        & synthetic_frame["label_window_complete"]
+    ]
+    recent = backtest[backtest["recency_days"] <= 365]
+    assert 0 < len(recent) < len(backtest)
+    assert block["within_days"] == 365 and block["rows"] == len(recent)
+    assert block["churn_rate"] == pytest.approx(recent["label_churned"].astype(float).mean())
+    assert block["model"]["rows"] == len(recent) and block["baselines"]["bgnbd"]["rows"] == len(recent)
+    assert block["auc_minus_bgnbd"] == pytest.approx(block["model"]["roc_auc"] - block["baselines"]["bgnbd"]["roc_auc"])
+    # the long-gone customers make the whole backtest easier than its active part
+    assert block["model"]["roc_auc"] < trained.report["model"]["roc_auc"]
+
+
+def test_active_customers_block_ranks_on_the_restricted_rows_only():
+    # among the recent customers (recency <= 100) the score ranks perfectly; the one old,
+    # churned customer is scored low, which costs the whole-population AUC but not this one
+    y = np.array([1, 1, 0, 0, 1] * 15)
+    p = np.array([0.9, 0.8, 0.2, 0.1, 0.05] * 15)
+    recency = np.array([50.0, 60.0, 10.0, 20.0, 900.0] * 15)
+    expected = np.array([0.1, 0.5, 0.2, 0.4, 0.0] * 15)  # BG/NBD ranks the recent ones half right
+    block = active_customers_block(y, p, recency, expected, None, within_days=100)
+    assert block["rows"] == 60 and block["churn_rate"] == 0.5
+    assert block["model"]["roc_auc"] == 1.0
+    assert block["baselines"]["bgnbd"]["roc_auc"] == pytest.approx(0.5)
+    assert block["baselines"]["bgnbd"]["brier"] is None
+    assert block["auc_minus_bgnbd"] == pytest.approx(0.5)
+    assert block["baselines"]["recency"]["roc_auc"] == 1.0
+
+
+def test_active_customers_block_says_why_it_has_no_metrics():
+    y = np.array([1, 0] * 40)
+    p = np.linspace(0, 1, 80)
+    no_recency = active_customers_block(y, p, np.full(80, np.nan), None, None, within_days=365)
+    assert "model" not in no_recency and "no recency" in no_recency["note"]
+    few = active_customers_block(y, p, np.r_[np.full(10, 30.0), np.full(70, 999.0)], None, None, within_days=365)
+    assert few["rows"] == 10 and "model" not in few and "too few" in few["note"]
+    one_class = active_customers_block(np.ones(80, int), p, np.full(80, 30.0), None, None, within_days=365)
+    assert one_class["rows"] == 80 and "model" not in one_class and "80 of them churned" in one_class["note"]

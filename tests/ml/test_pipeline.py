@@ -1,0 +1,45 @@
+"""ml.pipeline.train_model on a real DuckDB file: model_runs row, registry, odd feature marts."""
+
+from __future__ import annotations
+
+import duckdb
+
+from ml import registry
+from ml.pipeline import train_model
+
+
+def _warehouse(tmp_path, frame):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.register("frame", frame)
+    con.execute("create table main.ml_customer_features as select * from frame")
+    con.unregister("frame")
+    return con
+
+
+def test_train_model_records_the_run_and_the_active_customer_backtest(tmp_path, synthetic_frame):
+    con = _warehouse(tmp_path, synthetic_frame)
+    outcome = train_model(con, tmp_path / "models", horizon_days=90, max_training_rows=20_000, auc_floor=0.7, active_within_days=180)
+    rows = con.execute("select model_version, gate_passed, roc_auc, recency_roc_auc, bgnbd_roc_auc from ml.model_runs").fetchall()
+    con.close()
+    assert outcome.gate.passed and registry.current_model(tmp_path / "models").version == outcome.trained.version
+    assert rows == [
+        (
+            outcome.trained.version,
+            True,
+            outcome.report["model"]["roc_auc"],
+            outcome.report["baselines"]["recency"]["roc_auc"],
+            outcome.report["baselines"]["bgnbd"]["roc_auc"],
+        )
+    ]
+    assert outcome.report["active_customers"]["within_days"] == 180 and outcome.report["active_customers"]["rows"] > 0
+
+
+def test_train_model_without_btyd_inputs_records_no_bgnbd_auc(tmp_path, synthetic_frame):
+    # a mart without the BTYD inputs has no BG/NBD baseline: the run is still recorded
+    con = _warehouse(tmp_path, synthetic_frame.drop(columns=["frequency_btyd", "recency_btyd", "t_btyd"]))
+    outcome = train_model(con, tmp_path / "models", horizon_days=90, max_training_rows=20_000, auc_floor=0.7)
+    rows = con.execute("select roc_auc, recency_roc_auc, bgnbd_roc_auc from ml.model_runs").fetchall()
+    con.close()
+    assert outcome.report["baselines"]["bgnbd"] is None
+    assert rows == [(outcome.report["model"]["roc_auc"], outcome.report["baselines"]["recency"]["roc_auc"], None)]
+    assert outcome.report["active_customers"]["baselines"]["bgnbd"] is None
