@@ -16,6 +16,8 @@ run them (`retention run ...`, the Dagster jobs executed in process):
                 model and scores, audiences, digest
 4. pandas       the per-customer RFM and purchase-interval metrics written the way an
                 analyst would in a notebook, on the same orders, against the warehouse models
+5. backtest     the quality of the model the full run trained, from its metrics.json: ROC AUC
+                of the model and of BG/NBD on every backtest customer and on the active ones
 
 Per stage (generation, ingest, dbt, model, scoring, publish, reports) it prints wall time and
 peak memory (RSS of the whole process tree: Python, DuckDB, dbt), taken from the Dagster
@@ -52,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from core.settings import load_settings  # noqa: E402
 from core.warehouse import warehouse  # noqa: E402
 from ingest.demo.replay import hold_back, last_full_day, release  # noqa: E402
+from ml.registry import latest_model  # noqa: E402
 
 STAGES = ("generation", "ingest", "dbt", "model", "scoring", "publish", "reports", "orchestration")
 STEP_STAGES = {
@@ -283,6 +286,43 @@ def print_table(phases: list[Phase]) -> None:
     print(f"{'total':<14}" + "".join(f"{p.wall_seconds:>16.1f}{p.peak_rss_gib:>10.2f}" for p in phases))
 
 
+def backtest_figures(settings) -> dict | None:
+    """The backtest of the model the full run trained (its metrics.json): quality at this size."""
+    version = latest_model(settings.models_dir)
+    if version is None:
+        return None
+    report = version.metrics()
+
+    def auc_block(block: dict | None) -> dict | None:
+        return None if not block else {k: block.get(k) for k in ("roc_auc", "pr_auc", "brier", "lift_top_decile")}
+
+    baselines = report.get("baselines") or {}
+    active = report.get("active_customers") or {}
+    active_baselines = active.get("baselines") or {}
+    return {
+        "version": version.version,
+        "gate_passed": version.passed,
+        "train_rows": report.get("train_rows"),
+        "backtest_rows": report.get("backtest_rows"),
+        "model": auc_block(report.get("model")),
+        "bgnbd": auc_block(baselines.get("bgnbd")),
+        "recency": auc_block(baselines.get("recency")),
+        "active_customers": {
+            "within_days": active.get("within_days"),
+            "rows": active.get("rows"),
+            "model": auc_block(active.get("model")),
+            "bgnbd": auc_block(active_baselines.get("bgnbd")),
+        },
+    }
+
+
+def _auc_line(label: str, rows: int | None, model: dict | None, bgnbd: dict | None) -> str:
+    if not model or not bgnbd or model.get("roc_auc") is None or bgnbd.get("roc_auc") is None:
+        return f"{label}: no ROC AUC"
+    diff = model["roc_auc"] - bgnbd["roc_auc"]
+    return f"{label} ({rows or 0:,} rows): ROC AUC {model['roc_auc']:.3f} vs BG/NBD {bgnbd['roc_auc']:.3f} ({diff:+.3f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=100_000, help="demo size: 10000, 100000, 1000000, ...")
@@ -328,6 +368,8 @@ def main() -> None:
     nightly.wall_seconds += time.perf_counter() - started
     run_jobs(nightly, ["nightly_pipeline"], work, env, log)
 
+    backtest = backtest_figures(settings)
+
     print("pandas comparison ...", flush=True)
     comparison = compare_with_pandas(work, env, log)
     database_gib = settings.duckdb_path.stat().st_size / 2**30
@@ -347,6 +389,10 @@ def main() -> None:
         f"{comparison['warehouse_seconds']:.2f} s, pandas {comparison['pandas_load_seconds']:.2f} s load + "
         f"{comparison['pandas_compute_seconds']:.2f} s compute = {comparison['pandas_over_warehouse']:.1f}x the warehouse"
     )
+    if backtest is not None:
+        active = backtest["active_customers"]
+        print(_auc_line(f"backtest of the full run's model {backtest['version']}", backtest["backtest_rows"], backtest["model"], backtest["bgnbd"]))
+        print(_auc_line(f"  customers with an order in the {active['within_days']} days before it", active["rows"], active["model"], active["bgnbd"]))
     figures = {
         "customers": args.customers,
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -360,6 +406,7 @@ def main() -> None:
         "one_day": nightly.as_json(),
         "one_day_share_of_full": round(nightly.wall_seconds / without_generation, 3),
         "rfm_intervals_vs_pandas": comparison,
+        "backtest": backtest,
     }
     out = Path(args.json) if args.json else work / "benchmark.json"
     out.write_text(json.dumps(figures, indent=2))
