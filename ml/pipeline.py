@@ -60,7 +60,13 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
     # the backtest on the active customers (ml.train.active_customers_block), added later:
     # warehouses created before it get the columns here
-    for column, kind in (("active_customers", "bigint"), ("active_roc_auc", "double"), ("active_bgnbd_roc_auc", "double")):
+    active_columns = (
+        ("active_within_days", "integer"),
+        ("active_customers", "bigint"),
+        ("active_roc_auc", "double"),
+        ("active_bgnbd_roc_auc", "double"),
+    )
+    for column, kind in active_columns:
         con.execute(f"alter table ml.model_runs add column if not exists {column} {kind}")
     con.execute(
         """
@@ -133,8 +139,8 @@ def train_model(
         """
         insert into ml.model_runs (
             model_name, model_version, evaluated_at, gate_passed, gate_failures, roc_auc, recency_roc_auc,
-            bgnbd_roc_auc, in_charge_version, active_customers, active_roc_auc, active_bgnbd_roc_auc
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            bgnbd_roc_auc, in_charge_version, active_within_days, active_customers, active_roc_auc, active_bgnbd_roc_auc
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             MODEL_NAME,
@@ -146,6 +152,7 @@ def train_model(
             (baselines.get("recency") or {}).get("roc_auc"),
             (baselines.get("bgnbd") or {}).get("roc_auc"),
             in_charge.version if in_charge else None,
+            active.get("within_days"),
             active.get("rows"),
             (active.get("model") or {}).get("roc_auc"),
             ((active.get("baselines") or {}).get("bgnbd") or {}).get("roc_auc"),

@@ -58,7 +58,7 @@ def summary_lines(settings: Settings) -> list[str]:
         if run.get("active_roc_auc") is not None:
             lines.append(
                 f"                   on the {run['active_customers']:,} customers with an order in the "
-                f"{settings.model.active_within_days} days before the backtest: {_auc(run['active_roc_auc'])} "
+                f"{run['active_within_days']} days before the backtest: {_auc(run['active_roc_auc'])} "
                 f"(BG/NBD {_auc(run['active_bgnbd_roc_auc'])})"
             )
     if alerts is not None:
