@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from core.settings import load_settings  # noqa: E402
 from core.warehouse import warehouse  # noqa: E402
 from ingest.demo.replay import hold_back, last_full_day, release  # noqa: E402
+from ml.evaluate import headline_figures  # noqa: E402
 from ml.registry import latest_model  # noqa: E402
 
 STAGES = ("generation", "ingest", "dbt", "model", "scoring", "publish", "reports", "orchestration")
@@ -292,35 +293,19 @@ def backtest_figures(settings) -> dict | None:
     if version is None:
         return None
     report = version.metrics()
-
-    def auc_block(block: dict | None) -> dict | None:
-        return None if not block else {k: block.get(k) for k in ("roc_auc", "pr_auc", "brier", "lift_top_decile")}
-
-    baselines = report.get("baselines") or {}
-    active = report.get("active_customers") or {}
-    active_baselines = active.get("baselines") or {}
     return {
         "version": version.version,
         "gate_passed": version.passed,
         "train_rows": report.get("train_rows"),
         "backtest_rows": report.get("backtest_rows"),
-        "model": auc_block(report.get("model")),
-        "bgnbd": auc_block(baselines.get("bgnbd")),
-        "recency": auc_block(baselines.get("recency")),
-        "active_customers": {
-            "within_days": active.get("within_days"),
-            "rows": active.get("rows"),
-            "model": auc_block(active.get("model")),
-            "bgnbd": auc_block(active_baselines.get("bgnbd")),
-        },
+        **headline_figures(report),
     }
 
 
-def _auc_line(label: str, rows: int | None, model: dict | None, bgnbd: dict | None) -> str:
-    if not model or not bgnbd or model.get("roc_auc") is None or bgnbd.get("roc_auc") is None:
+def _auc_line(label: str, rows: int | None, model_auc: float | None, bgnbd_auc: float | None) -> str:
+    if model_auc is None or bgnbd_auc is None:
         return f"{label}: no ROC AUC"
-    diff = model["roc_auc"] - bgnbd["roc_auc"]
-    return f"{label} ({rows or 0:,} rows): ROC AUC {model['roc_auc']:.3f} vs BG/NBD {bgnbd['roc_auc']:.3f} ({diff:+.3f})"
+    return f"{label} ({rows or 0:,} rows): ROC AUC {model_auc:.3f} vs BG/NBD {bgnbd_auc:.3f} ({model_auc - bgnbd_auc:+.3f})"
 
 
 def main() -> None:
@@ -390,9 +375,16 @@ def main() -> None:
         f"{comparison['pandas_compute_seconds']:.2f} s compute = {comparison['pandas_over_warehouse']:.1f}x the warehouse"
     )
     if backtest is not None:
-        active = backtest["active_customers"]
-        print(_auc_line(f"backtest of the full run's model {backtest['version']}", backtest["backtest_rows"], backtest["model"], backtest["bgnbd"]))
-        print(_auc_line(f"  customers with an order in the {active['within_days']} days before it", active["rows"], active["model"], active["bgnbd"]))
+        b = backtest
+        print(_auc_line(f"backtest of the full run's model {b['version']}", b["backtest_rows"], b["roc_auc"], b["bgnbd_roc_auc"]))
+        print(
+            _auc_line(
+                f"  customers with an order in the {b['active_within_days']} days before it",
+                b["active_customers"],
+                b["active_roc_auc"],
+                b["active_bgnbd_roc_auc"],
+            )
+        )
     figures = {
         "customers": args.customers,
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -142,6 +142,31 @@ def json_ready(value):
     return value
 
 
+def headline_figures(report: dict) -> dict:
+    """A backtest report's headline numbers, flat, None where missing (a baseline that could
+    not be computed, an active-customer block with too few rows): what ``ml.model_runs``, the
+    ``churn_model`` metadata and the benchmark record."""
+
+    def get(*path):
+        value = report
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    return {
+        "roc_auc": get("model", "roc_auc"),
+        "pr_auc": get("model", "pr_auc"),
+        "brier": get("model", "brier"),
+        "top_decile_lift": get("model", "lift_top_decile"),
+        "recency_roc_auc": get("baselines", "recency", "roc_auc"),
+        "bgnbd_roc_auc": get("baselines", "bgnbd", "roc_auc"),
+        "active_within_days": get("active_customers", "within_days"),
+        "active_customers": get("active_customers", "rows"),
+        "active_roc_auc": get("active_customers", "model", "roc_auc"),
+        "active_bgnbd_roc_auc": get("active_customers", "baselines", "bgnbd", "roc_auc"),
+    }
+
+
 # ---------------------------------------------------------------------------------------
 # Quality gate
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pandas as pd
 from core.settings import Settings
 from core.warehouse import table_exists
 from ml import registry
-from ml.evaluate import GateResult, quality_gate, score_drift
+from ml.evaluate import GateResult, headline_figures, quality_gate, score_drift
 from ml.features import load_feature_frame
 from ml.score import score_customers
 from ml.train import TrainConfig, train_and_backtest
@@ -133,8 +133,7 @@ def train_model(
     trained = registry.save_model(models_dir, result, gate)
     in_charge = registry.current_model(models_dir)
     _ensure_tables(con)
-    baselines = result.report.get("baselines", {})
-    active = result.report.get("active_customers") or {}
+    figures = headline_figures(result.report)
     con.execute(
         """
         insert into ml.model_runs (
@@ -148,14 +147,14 @@ def train_model(
             dt.datetime.now(dt.UTC),
             gate.passed,
             "; ".join(gate.reasons) or None,
-            result.report.get("model", {}).get("roc_auc"),
-            (baselines.get("recency") or {}).get("roc_auc"),
-            (baselines.get("bgnbd") or {}).get("roc_auc"),
+            figures["roc_auc"],
+            figures["recency_roc_auc"],
+            figures["bgnbd_roc_auc"],
             in_charge.version if in_charge else None,
-            active.get("within_days"),
-            active.get("rows"),
-            (active.get("model") or {}).get("roc_auc"),
-            ((active.get("baselines") or {}).get("bgnbd") or {}).get("roc_auc"),
+            figures["active_within_days"],
+            figures["active_customers"],
+            figures["active_roc_auc"],
+            figures["active_bgnbd_roc_auc"],
         ],
     )
     return TrainOutcome(trained, gate, in_charge, result.report)

@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from ml import registry
+from ml.evaluate import headline_figures
 from ml.features import past_snapshot_count
 from ml.pipeline import score_all, train_model, training_reason
 from orchestration.defs.dbt import warehouse_models
@@ -70,24 +71,14 @@ def churn_model(context: dg.AssetExecutionContext, warehouse: Warehouse, config:
             max_training_rows=settings.model.max_training_rows, auc_floor=settings.model.auc_floor,
             active_within_days=settings.model.active_within_days,
         )
-    model, baselines = outcome.report.get("model", {}), outcome.report.get("baselines", {})
-    active = outcome.report.get("active_customers") or {}
     metadata = {
         "retrained": True,
         "retrain_reason": reason,
         "version": outcome.trained.version,
         "gate_passed": outcome.gate.passed,
         "in_charge": outcome.in_charge.version if outcome.in_charge else "none",
-        "roc_auc": model.get("roc_auc"),
-        "pr_auc": model.get("pr_auc"),
-        "brier": model.get("brier"),
-        "top_decile_lift": model.get("lift_top_decile"),
-        "recency_roc_auc": (baselines.get("recency") or {}).get("roc_auc"),
-        "bgnbd_roc_auc": (baselines.get("bgnbd") or {}).get("roc_auc"),
-        # the customers with an order in the last `model.active_within_days` (ml.train.active_customers_block)
-        "active_customers": active.get("rows"),
-        "active_roc_auc": active.get("model", {}).get("roc_auc"),
-        "active_bgnbd_roc_auc": (active.get("baselines", {}).get("bgnbd") or {}).get("roc_auc"),
+        # active_*: the customers with an order in the last model.active_within_days (ml.train.active_customers_block)
+        **headline_figures(outcome.report),
         "artifacts": dg.MetadataValue.path(str(outcome.trained.path)),
     }
     yield dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})

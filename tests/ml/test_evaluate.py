@@ -127,3 +127,24 @@ def test_psi_edge_cases():
         evaluate.psi([], [0.1])
     drift = evaluate.score_drift(None, np.array([0.1, 0.2]))
     assert drift["psi"] is None and drift["level"] == "no_previous_run"
+
+
+def test_headline_figures_are_flat_and_none_where_the_report_has_nothing():
+    report = {
+        "model": {"roc_auc": 0.9, "pr_auc": 0.95, "brier": 0.05, "lift_top_decile": 1.1},
+        "baselines": {"recency": {"roc_auc": 0.85}, "bgnbd": None},
+        "active_customers": {"within_days": 365, "rows": 12, "note": "too few"},
+    }
+    assert evaluate.headline_figures(report) == {
+        "roc_auc": 0.9,
+        "pr_auc": 0.95,
+        "brier": 0.05,
+        "top_decile_lift": 1.1,
+        "recency_roc_auc": 0.85,
+        "bgnbd_roc_auc": None,
+        "active_within_days": 365,
+        "active_customers": 12,
+        "active_roc_auc": None,
+        "active_bgnbd_roc_auc": None,
+    }
+    assert set(evaluate.headline_figures({}).values()) == {None}
