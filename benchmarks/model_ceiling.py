@@ -60,15 +60,14 @@ def truth_columns(frame: pd.DataFrame, customer_person: pd.DataFrame, orders: pd
     """``frame`` with the truth columns of every variant, per (customer, snapshot)."""
     placed = orders[~orders["cancelled"]].assign(ordered_at=lambda o: o["ordered_at"].dt.tz_localize(None))
     placed = placed.sort_values("ordered_at")
-    died = persons.set_index("person_id")["died"].astype(bool)
     parts = []
     for snapshot in pd.to_datetime(frame["snapshot_date"]).unique():
         last = placed[placed["ordered_at"] < snapshot].groupby("person_id").tail(1)
         part = pd.DataFrame({"person_id": last["person_id"].to_numpy(), "snapshot_date": snapshot})
         for driver, column in zip(DRIVERS, DRIVER_COLUMNS, strict=True):
             part[column] = last["drivers_hit"].map(lambda hits, d=driver: float(d in list(hits))).to_numpy()
-        # a person who died did so after their last order: by the snapshot if that order was before it
-        part["truth_left"] = (died.reindex(last["person_id"]).to_numpy() & last["died_after"].to_numpy()).astype(float)
+        # a person dies right after an order: gone by the snapshot if their last order before it says so
+        part["truth_left"] = last["died_after"].astype(float).to_numpy()
         parts.append(part)
     per_snapshot = pd.concat(parts, ignore_index=True)
     per_snapshot["snapshot_date"] = per_snapshot["snapshot_date"].astype(frame["snapshot_date"].dtype)
