@@ -233,6 +233,37 @@ def to_matrix(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     return pd.DataFrame(data, index=frame.index)
 
 
+
+def encode_matrix(matrix: pd.DataFrame) -> np.ndarray:
+    """The model matrix as one float64 array: numerics as they are, categoricals as level codes.
+
+    Missing values (either kind) are NaN. The gradient-boosting model is fitted on this, so
+    a prediction from an encoded array skips sklearn's per-call DataFrame checks and
+    category encoding, and reasons can swap values in place for their what-if predictions.
+    """
+    X = np.empty((len(matrix), matrix.shape[1]), dtype=np.float64)
+    for j, col in enumerate(matrix.columns):
+        values = matrix[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()
+            X[:, j] = np.where(codes < 0, np.nan, codes)
+        else:
+            X[:, j] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return X
+
+
+def decode_matrix(X: np.ndarray, like: pd.DataFrame) -> pd.DataFrame:
+    """`encode_matrix` undone: a model matrix with the columns and dtypes of ``like``."""
+    data: dict[str, object] = {}
+    for j, col in enumerate(like.columns):
+        dtype = like[col].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = np.where(np.isnan(X[:, j]), -1, X[:, j]).astype(np.int64)
+            data[col] = pd.Categorical.from_codes(codes, dtype=dtype)
+        else:
+            data[col] = X[:, j].astype(dtype)
+    return pd.DataFrame(data)
+
 # ---------------------------------------------------------------------------------------
 # BTYD features
 # ---------------------------------------------------------------------------------------

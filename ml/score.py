@@ -154,6 +154,7 @@ def score_customers(
             min_impact=min_impact,
             base=raw,
             directions=model.directions,
+            predicts_encoded=model.predicts_encoded,
         )
         for col in reasons.columns:
             out[col] = reasons[col].to_numpy()

@@ -13,7 +13,8 @@
    depend on the order the warehouse returns rows in.
 3. Fits BG/NBD + Gamma-Gamma per snapshot on that snapshot's rows (`ml.btyd`) and adds
    P(alive) and expected orders as features.
-4. Fits a HistGradientBoostingClassifier (100 rounds at learning rate 0.1, no early stopping, monotonic in the
+4. Fits a HistGradientBoostingClassifier on `EncodedHGB` arrays (categoricals as level codes;
+   100 rounds at learning rate 0.1, no early stopping, monotonic in the
    features where more can only mean riskier: recency, open complaints and their age,
    returns, quality returns, problem products, delivery days, full price after discounts) with an isotonic calibrator: up to 50k training
    rows the calibrator learns from 3-fold out-of-fold predictions (folds by customer) and
@@ -62,6 +63,7 @@ from ml.features import (
     add_derived_features,
     btyd_churn_probability,
     check_frame,
+    encode_matrix,
     select_features,
     to_matrix,
 )
@@ -154,6 +156,30 @@ class _SigmoidCalibrator:
         return self.lr.predict_proba(self._logit(p))[:, 1]
 
 
+class EncodedHGB:
+    """A HistGradientBoostingClassifier on `encode_matrix` arrays (categoricals as level codes).
+
+    ``predict_proba`` takes the model matrix (DataFrame) or its encoded array. Reasons
+    predict about six times per customer; on an encoded array each prediction skips
+    sklearn's input conversion. sklearn's native categorical splits would bring that
+    back (it re-encodes every input through a ColumnTransformer, over a third of each
+    prediction), so the few-level categoricals enter as ordered codes, which the trees
+    split like any number. Measured on the demo data: backtest ROC AUC within 0.002 of
+    native categorical splits (5k and 40k customers); scoring 1M customers 27 s instead of 36-38 s.
+    """
+
+    def __init__(self, estimator: HistGradientBoostingClassifier):
+        self.estimator = estimator
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> EncodedHGB:
+        self.estimator.set_params(categorical_features=None)
+        self.estimator.fit(encode_matrix(X), y)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return self.estimator.predict_proba(X if isinstance(X, np.ndarray) else encode_matrix(X))
+
+
 class _LogisticModel:
     """Standardized logistic regression on imputed numerics and one-hot categoricals."""
 
@@ -216,8 +242,13 @@ class ChurnModel:
     def is_fallback(self) -> bool:
         return self.base is None
 
-    def predict_raw(self, matrix: pd.DataFrame) -> np.ndarray:
-        """Uncalibrated model probability (used for reasons)."""
+    @property
+    def predicts_encoded(self) -> bool:
+        """Whether `predict_raw` also takes `encode_matrix` arrays (models trained before it could not)."""
+        return isinstance(self.base, EncodedHGB)
+
+    def predict_raw(self, matrix: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Uncalibrated model probability (used for reasons) of a model matrix or its encoded array."""
         if self.base is None:
             raise ValueError("fallback model: no trained estimator")
         with compute_threads(len(matrix)):
@@ -365,20 +396,20 @@ def _monotonic(spec: FeatureSpec, config: TrainConfig) -> dict[str, int] | None:
 
 def _fit_estimator(X: pd.DataFrame, y: np.ndarray, spec: FeatureSpec, config: TrainConfig, model_type: str):
     if model_type == "hgb":
+        monotonic = _monotonic(spec, config)
         est = HistGradientBoostingClassifier(
             max_iter=config.hgb_max_iter,
             learning_rate=config.hgb_learning_rate,
             max_leaf_nodes=config.hgb_max_leaf_nodes,
             min_samples_leaf=config.hgb_min_samples_leaf or max(20, min(200, len(X) // 500)),
             l2_regularization=config.hgb_l2,
-            monotonic_cst=_monotonic(spec, config),
-            categorical_features="from_dtype",
+            monotonic_cst=[monotonic.get(col, 0) for col in X.columns] if monotonic else None,
             early_stopping=config.hgb_early_stopping,
             validation_fraction=0.1,
             n_iter_no_change=20,
             random_state=config.seed,
         )
-        return est.fit(X, y)
+        return EncodedHGB(est).fit(X, y)
     return _LogisticModel(spec, seed=config.seed).fit(X, y)
 
 

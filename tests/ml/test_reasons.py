@@ -259,3 +259,17 @@ def test_healthy_reference_and_risk_directions_from_the_model():
     directions = reasons.risk_directions(model, matrix, spec, ref)
     assert directions["bad"] == 1 and directions["good"] == -1 and directions["flat"] == 0
     assert directions["region"] == ["eu"]
+
+
+def test_encoded_matrix_round_trips_with_missing_values_and_levels():
+    from ml.features import decode_matrix, encode_matrix
+
+    frame = _frame().assign(region=["europe", None, "asia", "north_america"])
+    matrix = to_matrix(frame, _spec())
+    X = encode_matrix(matrix)
+    assert X.dtype == np.float64 and X.shape == (4, 7)
+    region = list(matrix.columns).index("region")
+    # levels by code (europe 0, north_america 1); missing and unknown levels are NaN
+    assert X[[0, 3], region].tolist() == [0.0, 1.0] and np.isnan(X[[1, 2], region]).all()
+    assert np.isnan(X[3, list(matrix.columns).index("last_delivery_days")])
+    pd.testing.assert_frame_equal(decode_matrix(X, matrix), matrix.reset_index(drop=True))

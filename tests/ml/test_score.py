@@ -114,3 +114,28 @@ def test_scoring_a_past_snapshot_and_missing_snapshot(trained, synthetic_frame):
 
     with pytest.raises(FeatureFrameError, match="no rows for snapshot"):
         score_customers(trained.model, synthetic_frame, as_of="1999-01-01")
+
+
+class _DataFrameOnly:
+    """The fitted estimator behind the interface of models saved before encoded prediction."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def predict_proba(self, X):
+        assert isinstance(X, pd.DataFrame), type(X)
+        return self.base.predict_proba(X)
+
+
+def test_encoded_what_if_predictions_match_the_dataframe_path(trained, synthetic_frame, scored):
+    import dataclasses
+
+    model = trained.model
+    assert model.predicts_encoded
+    older = dataclasses.replace(model, base=_DataFrameOnly(model.base))
+    assert not older.predicts_encoded
+    at = scored.scores["scored_at"].iloc[0].to_pydatetime()
+    again = score_customers(older, synthetic_frame, model_version="v-test", scored_at=at, risk_cuts=(0.4, 0.8))
+    reason_cols = [c for c in scored.scores.columns if c.startswith("reason_")]
+    assert len(reason_cols) == 13 and scored.scores["reason_count"].sum() > 0
+    pd.testing.assert_frame_equal(again.scores, scored.scores)
