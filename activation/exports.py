@@ -45,6 +45,7 @@ from activation.audiences import (
     prepare_contacts,
     suppression_reasons,
     validate_scored,
+    with_reason_lists,
 )
 from activation.config import ActivationConfig
 from activation.control import assign_groups
@@ -582,7 +583,10 @@ def publish(
     selected = pd.Series(False, index=customers.index)
     for definition in cfg.audiences:
         selected |= definition.select(customers)
-    contacts = prepare_contacts(customers[selected], relay)
+    # audiences select row by row: the customers none selects play no further part
+    scored_count = len(customers)
+    customers = with_reason_lists(customers[selected])
+    contacts = prepare_contacts(customers, relay)
     plans = _plan_audiences(customers, contacts, cfg)
 
     out_root.mkdir(parents=True, exist_ok=True)
@@ -621,7 +625,7 @@ def publish(
                 "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "model_version": model_version,
                 "config_sha256": hashlib.sha256(cfg.model_dump_json().encode()).hexdigest(),
-                "customers_scored": len(customers),
+                "customers_scored": scored_count,
                 "control": {"share": cfg.control_share},
                 "audiences": audiences,
                 "files": [f.as_dict() for f in files],

@@ -236,6 +236,39 @@ def test_same_input_gives_identical_files(tmp_path):
     assert first == second.manifest["files"]
 
 
+def _flat(customers: pd.DataFrame) -> pd.DataFrame:
+    """The warehouse's shape of the same customers: reason_k / _cause / _detail columns."""
+    flat = customers.drop(columns=["reasons"])
+    for k in (1, 2, 3):
+        picked = [r[k - 1] if len(r) >= k else None for r in customers["reasons"]]
+        flat[f"reason_{k}"] = pd.Series([p and p["feature"] for p in picked], dtype="string")
+        flat[f"reason_{k}_cause"] = pd.Series([p and p["cause"] for p in picked], dtype="string")
+        flat[f"reason_{k}_detail"] = pd.Series([p and p["detail"] for p in picked], dtype="string")
+    return flat
+
+
+def test_flat_reason_columns_give_the_same_files_as_lists(tmp_path):
+    two = [
+        {"feature": "open_tickets", "cause": "service", "detail": "2 open tickets"},
+        {"feature": "delivery_days", "cause": "logistics", "detail": "24-day delivery"},
+    ]
+    customers = frame(
+        customer("c1", reasons=two),
+        customer("c2", reasons=[]),
+        customer("c3"),
+        customer("c4", risk_band="low", segment="Champions", days_since_last_order=5),  # in no audience
+    )
+    as_lists = publish(customers, D1, tmp_path / "a", NO_HOLDOUT, "m")
+    as_flat = publish(_flat(customers), D1, tmp_path / "b", NO_HOLDOUT, "m")
+    assert as_flat.manifest["files"] == as_lists.manifest["files"]
+    assert as_flat.manifest["customers_scored"] == 4
+    cs = {r["customer_id"]: r for r in read_csv(as_flat.export_dir / "at_risk_high_value" / "cs_tasks.csv")}
+    assert cs["c1"]["reasons"] == "service: 2 open tickets | logistics: 24-day delivery"
+    assert cs["c3"]["reasons"] == "price: buys on sale" and "c4" not in cs
+    with pytest.raises(ValueError, match="reasons"):
+        publish(_flat(customers).drop(columns=["reason_1_cause"]), D1, tmp_path / "c", NO_HOLDOUT, "m")
+
+
 def test_folder_without_manifest_is_incomplete(tmp_path):
     (tmp_path / "2024-05-01" / "x").mkdir(parents=True)
     (tmp_path / "2024-05-01" / "x" / "meta.csv").write_text("email\n")
