@@ -218,13 +218,13 @@ def with_reason_lists(customers: pd.DataFrame) -> pd.DataFrame:
     flat = [c for c in reason_column_names() if c in customers.columns]
     if "reasons" in customers.columns or not flat:
         return customers
-    ranks = [k for k in range(1, TOP_REASONS + 1) if all(f"reason_{k}{x}" in customers.columns for x in ("", "_cause", "_detail"))]
+    complete = [k for k in range(1, TOP_REASONS + 1) if all(f"reason_{k}{x}" in customers.columns for x in ("", "_cause", "_detail"))]
     by_rank = [
         zip(
             *(customers[f"reason_{k}{suffix}"].to_numpy(dtype=object, na_value=None) for suffix in ("", "_cause", "_detail")),
             strict=True,
         )
-        for k in ranks
+        for k in complete
     ]
     reasons = [
         [{"feature": feature, "cause": cause, "detail": detail} for feature, cause, detail in ranks if isinstance(feature, str) and feature]

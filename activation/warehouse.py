@@ -12,7 +12,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from activation.audiences import TOP_REASONS, reason_column_names
+from activation.audiences import reason_column_names
 from activation.config import ActivationConfig
 from activation.control import winback_effect
 from activation.exports import PublishResult, publish, read_previous_members
@@ -59,7 +59,7 @@ order by customers.customer_id
 def scored_customers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per scored customer with contacts, consent, segment, risk and up to three
     reasons as flat columns (reason_k, reason_k_cause, reason_k_detail; `publish` makes lists)."""
-    reason_columns = ", ".join(f"scores.{name} as {name}" for name in reason_column_names(TOP_REASONS))
+    reason_columns = ", ".join(f"scores.{name} as {name}" for name in reason_column_names())
     return read_frame(con, SCORED_CUSTOMERS_SQL.format(reason_columns=reason_columns, value_tier=VALUE_TIER_SQL))
 
 

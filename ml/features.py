@@ -233,7 +233,6 @@ def to_matrix(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     return pd.DataFrame(data, index=frame.index)
 
 
-
 def encode_matrix(matrix: pd.DataFrame) -> np.ndarray:
     """The model matrix as one float64 array: numerics as they are, categoricals as level codes.
 
@@ -263,6 +262,7 @@ def decode_matrix(X: np.ndarray, like: pd.DataFrame) -> pd.DataFrame:
         else:
             data[col] = X[:, j].astype(dtype)
     return pd.DataFrame(data)
+
 
 # ---------------------------------------------------------------------------------------
 # BTYD features
