@@ -196,6 +196,10 @@ def _cause_detail(action_cause: str, reason: dict, row: dict, cfg: PlaybookConfi
     return detail
 
 
+# the customer columns `_recommend_row` reads (with `_cause_detail` and `_channel_switch`)
+RULE_INPUTS = ("reasons", "days_since_last_order", "value_tier", "favourite_category", "sms_consent", "ads_consent")
+
+
 def _recommend_row(row: dict, cfg: PlaybookConfig) -> tuple[str, str, str, str]:
     """(action, action_detail, action_reason, driving_cause) for one customer."""
     reasons = parse_reasons(row.get("reasons"))
@@ -252,8 +256,9 @@ def recommend_actions(customers: pd.DataFrame, cfg: PlaybookConfig) -> pd.DataFr
             index=customers.index,
             dtype=object,
         )
-    columns = list(customers.columns)
-    rows = [_recommend_row(dict(zip(columns, values, strict=True)), cfg) for values in customers.to_numpy(dtype=object)]
+    # only the columns the rules read: a dict of every column per customer cost more than the rules
+    columns = [c for c in RULE_INPUTS if c in customers.columns]
+    rows = [_recommend_row(dict(zip(columns, values, strict=True)), cfg) for values in customers[columns].to_numpy(dtype=object)]
     return pd.DataFrame(
         rows,
         columns=["action", "action_detail", "action_reason", "action_cause"],
