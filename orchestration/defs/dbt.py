@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,6 +126,26 @@ def warehouse_models(
     with dbt_environment_set(settings):
         invocation = dbt.cli(args, context=context)  # starts dbt with the environment above
     yield from invocation.stream()
+    keep_parse_state(invocation.target_path, DBT_PROJECT_DIR / os.getenv("DBT_TARGET_PATH", "target"))
+
+
+def keep_parse_state(build_target: Path, project_target: Path) -> None:
+    """Leave this build's partial_parse.msgpack where dagster-dbt seeds the next build from.
+
+    dagster-dbt gives every dbt invocation its own target folder and copies the project's
+    partial_parse.msgpack into it, but never back; that file comes from the setup's
+    `dbt parse`, with other vars and profile, so every night parsed the project from
+    scratch (5.0 s against 2.2 s with a matching parse state). With this build's state, the
+    next night with the same settings and vars re-parses only what changed (dbt compares
+    vars, profile and files itself and parses everything when they differ).
+    """
+    state = Path(build_target) / "partial_parse.msgpack"
+    if not state.exists():
+        return
+    project_target.mkdir(parents=True, exist_ok=True)
+    temp = project_target / f".partial_parse.msgpack.{os.getpid()}.tmp"
+    shutil.copyfile(state, temp)
+    os.replace(temp, project_target / "partial_parse.msgpack")  # whole file or the old one, never half
 
 
 @dg.definitions

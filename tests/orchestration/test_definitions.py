@@ -45,3 +45,19 @@ def test_definitions_hold_the_whole_pipeline():
 
     nightly = definitions.resolve_job_def("nightly_pipeline")
     assert "weekly_report" not in {node.name for node in nightly.graph.node_defs}
+
+
+def test_a_build_leaves_its_parse_state_for_the_next(tmp_path):
+    from orchestration.defs.dbt import keep_parse_state
+
+    project_target = tmp_path / "target"
+    build = tmp_path / "target" / "warehouse_models-1"
+    build.mkdir(parents=True)
+    keep_parse_state(build, project_target)  # a build that wrote no state changes nothing
+    assert not (project_target / "partial_parse.msgpack").exists()
+    (build / "partial_parse.msgpack").write_bytes(b"state of night 1")
+    keep_parse_state(build, project_target)
+    (build / "partial_parse.msgpack").write_bytes(b"state of night 2")
+    keep_parse_state(build, project_target)
+    assert (project_target / "partial_parse.msgpack").read_bytes() == b"state of night 2"
+    assert sorted(p.name for p in project_target.iterdir()) == ["partial_parse.msgpack", "warehouse_models-1"]
