@@ -105,6 +105,22 @@ def test_marts_and_scores_cover_every_customer(pipeline):
     assert con.execute("select count(*) from ml.model_runs where gate_passed").fetchall()[0][0] == 1
     parquet = pipeline["root"] / "parquet_dir" / "marts" / "dim_customers.parquet"
     assert len(pd.read_parquet(parquet)) == customers
+    # no customer email or phone leaves the warehouse in the Parquet copies, in any column
+    contacts = {
+        value
+        for (value,) in con.execute(
+            "select email from marts.dim_customers union select phone from marts.dim_customers union select relay_email from marts.dim_customers"
+        ).fetchall()
+        if value
+    }
+    assert len(contacts) > customers
+    files = sorted((pipeline["root"] / "parquet_dir").rglob("*.parquet"))
+    assert len(files) > 20
+    for path in files:
+        frame = pd.read_parquet(path)
+        for column in frame.columns:
+            if frame[column].dtype == object or str(frame[column].dtype).startswith(("string", "str")):
+                assert not contacts & set(frame[column].dropna().astype(str)), f"{path.name}.{column}"
 
 
 @pytest.mark.xdist_group("e2e")

@@ -52,3 +52,24 @@ def test_read_frame_gives_the_same_frame_as_duckdb_df():
     others = "select interval 1 day as i, {'a': 1} as st, '2026-01-01 00:00:00.123456789'::timestamp_ns as ns, 'x' as s"
     for sql in ["select [1, 2] as l, 'x' as s", others, "select 1 as a, 2 as a"]:
         pd.testing.assert_frame_equal(read_frame(con, sql), con.execute(sql).df())
+
+
+def test_parquet_exports_leave_contact_columns_in_the_warehouse(tmp_path):
+    from core.warehouse import export_schema_to_parquet
+
+    con = duckdb.connect()
+    con.execute(
+        """
+        create schema marts;
+        create table marts.dim_customers as
+            select 'c1' as customer_id, 'ann@example.com' as email, 'x@relay.walmart.com' as relay_email,
+                   '+442070313000' as phone, 3 as email_sends_recent, 'London' as city;
+        create table marts.kpi_daily as select date '2026-11-01' as day, 2 as orders;
+        """
+    )
+    assert export_schema_to_parquet(con, "marts", tmp_path) == {"dim_customers": 1, "kpi_daily": 1}
+    customers = pd.read_parquet(tmp_path / "dim_customers.parquet")
+    assert customers.columns.tolist() == ["customer_id", "email_sends_recent", "city"]
+    assert customers.iloc[0].tolist() == ["c1", 3, "London"]
+    assert pd.read_parquet(tmp_path / "kpi_daily.parquet")["orders"].tolist() == [2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dim_customers.parquet", "kpi_daily.parquet"]
