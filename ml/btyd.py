@@ -765,6 +765,12 @@ def fit_and_score(
       expected_order_value and CLV are NaN.
     """
     _validate_summary(summary)
+    # The fits subsample customers at random and sum over them: in customer_id order, the same
+    # customers give the same fit whatever order they came in (the warehouse returns rows in
+    # no fixed order; at 1M customers that moved churn probabilities by up to 0.28 between
+    # two scorings of the same data).
+    order = np.argsort(summary["customer_id"].astype(str).to_numpy(), kind="stable")
+    summary = summary.iloc[order]
     if not time_unit_days > 0:
         raise ValueError("time_unit_days: must be positive")
     if any(not h >= 0 for h in horizon_days):
@@ -882,6 +888,9 @@ def fit_and_score(
     scores["expected_order_value"] = value
     scores[f"predicted_clv_{clv_months}m"] = clv
     scores["expected_next_order_days"] = orders.next_order_days
+    restore = np.empty_like(order)
+    restore[order] = np.arange(len(order))
+    scores = scores.iloc[restore].reset_index(drop=True)  # the caller's row order
     method = "bgnbd+gamma_gamma" if not reasons else "fallback:" + ",".join(reasons)
     return BTYDResult(
         scores=scores,

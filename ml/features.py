@@ -288,9 +288,13 @@ def btyd_summary(frame: pd.DataFrame) -> pd.DataFrame | None:
             values = pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
             money = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).clip(min=0)
             break
+    # one snapshot's customer ids: the BTYD fits subsample customers in their order, so the
+    # fit does not depend on the order of the rows (positions only when ids are missing or repeat)
+    ids = frame["customer_id"] if "customer_id" in frame.columns else None
+    usable = ids is not None and ids.notna().all() and ids.is_unique
     return pd.DataFrame(
         {
-            "customer_id": np.arange(len(frame)),  # positional: customer ids repeat across snapshots
+            "customer_id": ids.astype(str).to_numpy() if usable else np.arange(len(frame)),
             "frequency": x,
             "recency": tx,
             "T": T,

@@ -338,6 +338,21 @@ def test_fit_and_score_on_cdnow_days():
     )
 
 
+def test_fit_and_score_does_not_depend_on_the_row_order():
+    """The fits subsample customers at random; the same customers in another order (as the
+    warehouse may return them) must give the same fit and the same scores, row for row."""
+    summary = simulate_summary(3_000, seed=4)
+    shuffled = summary.sample(frac=1.0, random_state=9).reset_index(drop=True)
+    first = btyd.fit_and_score(summary, time_unit_days=1.0, max_fit_customers=1_000)
+    second = btyd.fit_and_score(shuffled, time_unit_days=1.0, max_fit_customers=1_000)
+    assert first.bgnbd == second.bgnbd and first.gamma_gamma == second.gamma_gamma
+    assert second.scores["customer_id"].tolist() == shuffled["customer_id"].tolist()  # the caller's order
+    pd.testing.assert_frame_equal(
+        first.scores.sort_values("customer_id").reset_index(drop=True),
+        second.scores.sort_values("customer_id").reset_index(drop=True),
+    )
+
+
 def test_fit_and_score_recovers_simulated_parameters():
     result = btyd.fit_and_score(simulate_summary(20_000, seed=1), time_unit_days=1.0)
     assert result.method == "bgnbd+gamma_gamma"
