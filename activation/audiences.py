@@ -203,9 +203,17 @@ def default_audiences() -> list[AudienceDefinition]:
     ]
 
 
+_REASON_PARTS = ("", "_cause", "_detail")
+
+
 def reason_column_names(top: int = TOP_REASONS) -> list[str]:
     """The flat alternative to a ``reasons`` column: reason_k, reason_k_cause, reason_k_detail."""
-    return [f"reason_{k}{suffix}" for k in range(1, top + 1) for suffix in ("", "_cause", "_detail")]
+    return [f"reason_{k}{part}" for k in range(1, top + 1) for part in _REASON_PARTS]
+
+
+def _flat_reason_ranks(columns) -> list[int]:
+    """The ranks k whose reason_k, reason_k_cause and reason_k_detail columns are all present."""
+    return [k for k in range(1, TOP_REASONS + 1) if all(f"reason_{k}{part}" in columns for part in _REASON_PARTS)]
 
 
 def with_reason_lists(customers: pd.DataFrame) -> pd.DataFrame:
@@ -218,13 +226,9 @@ def with_reason_lists(customers: pd.DataFrame) -> pd.DataFrame:
     flat = [c for c in reason_column_names() if c in customers.columns]
     if "reasons" in customers.columns or not flat:
         return customers
-    complete = [k for k in range(1, TOP_REASONS + 1) if all(f"reason_{k}{x}" in customers.columns for x in ("", "_cause", "_detail"))]
     by_rank = [
-        zip(
-            *(customers[f"reason_{k}{suffix}"].to_numpy(dtype=object, na_value=None) for suffix in ("", "_cause", "_detail")),
-            strict=True,
-        )
-        for k in complete
+        zip(*(customers[f"reason_{k}{part}"].to_numpy(dtype=object, na_value=None) for part in _REASON_PARTS), strict=True)
+        for k in _flat_reason_ranks(customers.columns)
     ]
     reasons = [
         [{"feature": feature, "cause": cause, "detail": detail} for feature, cause, detail in ranks if isinstance(feature, str) and feature]
@@ -239,7 +243,7 @@ def validate_scored(scored: pd.DataFrame) -> pd.DataFrame:
     Reasons come as a ``reasons`` column (lists or JSON text) or as the flat
     reason_k / reason_k_cause / reason_k_detail columns (see `with_reason_lists`).
     """
-    has_flat = all(c in scored.columns for c in ("reason_1", "reason_1_cause", "reason_1_detail"))
+    has_flat = 1 in _flat_reason_ranks(scored.columns)
     missing = [c for c in REQUIRED_COLUMNS if c not in scored.columns and not (c == "reasons" and has_flat)]
     if missing:
         raise ValueError(f"scored customers lack required columns: {missing}")

@@ -135,14 +135,17 @@ def export_schema_to_parquet(con: duckdb.DuckDBPyConnection, schema: str, out_di
     tables = [row[0] for row in con.execute(
         "select table_name from duckdb_tables() where schema_name = ? and not starts_with(table_name, '_') order by 1", [schema]
     ).fetchall()]
+    contact_columns: dict[str, list[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from duckdb_columns() where schema_name = ? and list_contains(?, column_name)",
+        [schema, list(CONTACT_COLUMNS)],
+    ).fetchall():
+        contact_columns.setdefault(table, []).append(column)
     written = {}
     for table in tables:
         target = out / f"{table}.parquet"
         temp = out / f".{table}.parquet.tmp"
-        contact = [row[0] for row in con.execute(
-            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? and list_contains(?, column_name)",
-            [schema, table, list(CONTACT_COLUMNS)],
-        ).fetchall()]
+        contact = contact_columns.get(table, [])
         quoted = ", ".join('"' + c + '"' for c in contact)
         columns = f"* exclude ({quoted})" if contact else "*"
         con.execute(f"copy (select {columns} from \"{schema}\".\"{table}\") to '{temp}' (format parquet, compression zstd, compression_level 1)")

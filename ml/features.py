@@ -294,7 +294,7 @@ def btyd_summary(frame: pd.DataFrame) -> pd.DataFrame | None:
     usable = ids is not None and ids.notna().all() and ids.is_unique
     return pd.DataFrame(
         {
-            "customer_id": ids.astype(str).to_numpy() if usable else np.arange(len(frame)),
+            "customer_id": ids.to_numpy() if usable else np.arange(len(frame)),
             "frequency": x,
             "recency": tx,
             "T": T,
