@@ -41,6 +41,7 @@ INCREMENTAL_MODELS = (
     "stg_support__tickets",
 )
 INCREMENTAL_INTERMEDIATE_MODELS = ("int_orders_unioned", "int_order_lines_unioned", "int_orders_converted")
+INCREMENTAL_MART_MODELS = ("fct_orders", "fct_order_lines")
 
 
 def _update_old_records(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> dict[str, int]:
@@ -60,6 +61,51 @@ def _update_old_records(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) 
     for table, (assignment, condition) in updates.items():
         changed[table] = _new_versions(con, table, assignment, condition, loaded_at)
     return changed
+
+
+def _merge_two_customers(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> tuple[str, str]:
+    """A new version of one Shopify order of customer B carrying the email of customer A.
+
+    Identity resolution then makes A and B one person, so orders built on earlier nights
+    move to another customer and both customers' order sequences change. Returns A's and
+    B's accounts."""
+    a_account, a_email, b_account, b_order = con.execute(
+        """
+        with shopify as (
+            select orders.account_id, orders.platform_order_id, orders.email, identities.customer_id
+            from intermediate.int_orders_converted as orders
+            inner join intermediate.int_customer_identities_resolved as identities
+                on orders.account_id = identities.account_id
+            where orders.platform = 'shopify' and orders.email is not null and not orders.is_relay_email
+                -- not one of the orders updated tonight: its new version must stay the latest
+                and orders.platform_order_id not in (select id from raw.shopify_orders where _loaded_at = $loaded_at)
+        )
+        select a.account_id, a.email, b.account_id, b.platform_order_id
+        from shopify as a
+        inner join shopify as b
+            on a.customer_id < b.customer_id
+        order by a.account_id, b.platform_order_id
+        limit 1
+        """,
+        {"loaded_at": loaded_at},
+    ).fetchone()
+    con.execute(
+        """
+        insert into raw.shopify_orders
+        select * replace (
+            $a_email as email,
+            cast(json_merge_patch(customer, json_object('email', $a_email)) as varchar) as customer,
+            md5(_record_hash) as _record_hash,
+            $loaded_at as _loaded_at,
+            'merge' as _batch_id
+        )
+        from raw.shopify_orders
+        where id = $b_order
+        qualify row_number() over (order by _loaded_at desc, _row_number desc) = 1
+        """,
+        {"a_email": a_email, "b_order": b_order, "loaded_at": loaded_at},
+    )
+    return a_account, b_account
 
 
 def _correct_fx_rates(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> list[str]:
@@ -124,6 +170,11 @@ def builds(tmp_path_factory):
             released = release(con, tonight)
             updated = _update_old_records(con, tonight)
             corrected_fx_days = _correct_fx_rates(con, tonight)
+            merged_accounts = _merge_two_customers(con, tonight)
+            customers_before = con.execute(
+                "select count(distinct customer_id) from intermediate.int_customer_identities_resolved where account_id in (?, ?)",
+                list(merged_accounts),
+            ).fetchone()[0]
         incremental = run_dbt(MODELS_AND_SEEDS, db, root / "incremental")
         full_db = root / "full.duckdb"
         shutil.copy(db, full_db)
@@ -137,6 +188,8 @@ def builds(tmp_path_factory):
         "released": released,
         "updated": updated,
         "corrected_fx_days": corrected_fx_days,
+        "merged_accounts": merged_accounts,
+        "customers_before": customers_before,
         "staged_before": staged_before,
         "incremental_log": incremental.stdout,
         "full_log": full.stdout,
@@ -155,6 +208,8 @@ def test_staging_models_ran_incrementally(builds):
         assert f"incremental model staging.{model}" in log, model
     for model in INCREMENTAL_INTERMEDIATE_MODELS:
         assert f"incremental model intermediate.{model}" in log, model
+    for model in INCREMENTAL_MART_MODELS:
+        assert f"incremental model marts.{model}" in log, model
     compiled = (
         builds["root"]
         / "incremental"
@@ -211,33 +266,45 @@ def test_incremental_run_equals_full_rebuild(builds):
             [dt.date.fromisoformat(day) for day in days],
         ).fetchall()[0]
         assert corrected[0] > 0 and corrected[0] == corrected[1]
+        # the identity merge moved orders built on earlier nights to the merged customer
+        assert builds["customers_before"] == 2
+        merged = con.execute(
+            "select count(distinct customer_id), count(*) from warehouse.marts.fct_orders where account_id in (?, ?)",
+            list(builds["merged_accounts"]),
+        ).fetchone()
+        assert merged[0] == 1 and merged[1] >= 2
     finally:
         con.close()
     assert not differences, f"rows only in the incremental / only in the full build: {differences}"
 
 
 def test_converted_orders_follow_a_pinned_and_then_released_as_of_date(builds, tmp_path):
-    """int_orders_converted is a plain table while as_of_date is pinned and incremental while
-    it follows the data. Pinning an earlier date drops the later orders; the next nightly run
-    (as-of date released) must bring every one of them back, as a full rebuild has them."""
+    """int_orders_converted, fct_orders and fct_order_lines are plain tables while as_of_date is pinned and
+    incremental while it follows the data. Pinning an earlier date drops the later orders
+    (and the deliveries, returns and tickets after it); the next nightly run (as-of date
+    released) must bring every one of them back, as a full rebuild has them."""
     db = tmp_path / "pinned.duckdb"
     shutil.copy(builds["full_db"], db)
-    models = ["run", "--select", "int_as_of_dates_resolved", "int_orders_converted"]
+    models = ["run", "--select", "+fct_order_lines"]
     pinned = dt.date.fromisoformat(str(builds["day"])) - dt.timedelta(days=60)
     run_dbt(models, db, tmp_path / "pinned", vars={"as_of_date": pinned.isoformat()})
     with duckdb.connect(str(db), read_only=True) as con:
-        assert scalar(con, "select max(ordered_date) from intermediate.int_orders_converted") <= pinned
+        for table in ("intermediate.int_orders_converted", "marts.fct_orders", "marts.fct_order_lines"):
+            assert scalar(con, f"select max(ordered_date) from {table}") <= pinned
     released = run_dbt(models, db, tmp_path / "released")
     assert "incremental model intermediate.int_orders_converted" in released.stdout
+    for model in INCREMENTAL_MART_MODELS:
+        assert f"incremental model marts.{model}" in released.stdout, model
     con = duckdb.connect(str(db), read_only=True)
     try:
         con.execute(f"attach '{builds['full_db']}' as full_build (read_only)")
-        columns = _comparable_columns(con, "pinned", "intermediate", "int_orders_converted")
-        after = f"select {columns} from pinned.intermediate.int_orders_converted"
-        full = f"select {columns} from full_build.intermediate.int_orders_converted"
-        later_orders = scalar(con, f"select count(*) from full_build.intermediate.int_orders_converted where ordered_date > '{pinned}'")
-        assert later_orders > 0
-        assert scalar(con, f"select count(*) from ({after} except all {full})") == 0
-        assert scalar(con, f"select count(*) from ({full} except all {after})") == 0
+        for schema, table in (("intermediate", "int_orders_converted"), ("marts", "fct_orders"), ("marts", "fct_order_lines")):
+            columns = _comparable_columns(con, "pinned", schema, table)
+            after = f"select {columns} from pinned.{schema}.{table}"
+            full = f"select {columns} from full_build.{schema}.{table}"
+            later_orders = scalar(con, f"select count(*) from full_build.{schema}.{table} where ordered_date > '{pinned}'")
+            assert later_orders > 0
+            assert scalar(con, f"select count(*) from ({after} except all {full})") == 0, table
+            assert scalar(con, f"select count(*) from ({full} except all {after})") == 0, table
     finally:
         con.close()

@@ -1,5 +1,9 @@
 -- Order lines of the orders in scope (as-of date), money in the reporting currency at the
 -- order's rate, with the product's category from the catalogue.
+-- A view: fct_orders and fct_order_lines are incremental and read only the lines of the
+-- orders they rebuild, so materialising every line each night would be wasted work.
+
+{{ config(materialized='view') }}
 
 with
 
@@ -31,7 +35,8 @@ final as (
         order_lines.quantity,
         order_lines.line_amount as line_amount_local,
         cast(order_lines.line_amount * orders.fx_rate as decimal(18, 2)) as line_amount,
-        cast(order_lines.discount_amount * orders.fx_rate as decimal(18, 2)) as discount_amount
+        cast(order_lines.discount_amount * orders.fx_rate as decimal(18, 2)) as discount_amount,
+        order_lines.loaded_at
     from order_lines
     inner join orders
         on order_lines.order_id = orders.order_id

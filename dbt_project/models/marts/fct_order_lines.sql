@@ -1,5 +1,20 @@
 -- One row per order line up to the as-of date, with the customer, the product's category
 -- and whether that product of the order was returned.
+-- Incremental while the as-of date follows the data (a pinned as_of_date builds a plain
+-- table): a nightly run rebuilds the lines of the orders with a line whose row would
+-- change - a line loaded since the last build, an order that is new or now belongs to
+-- another customer, was cancelled, moved or re-converted at a corrected rate, a product
+-- moved to another category, a return of that product - and leaves every other line.
+
+-- depends_on: {{ ref('int_order_lines_unioned') }}
+-- depends_on: {{ ref('stg_catalog__products') }}
+
+{{ config(
+    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    unique_key='order_line_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
@@ -30,6 +45,56 @@ returned_skus as (
     group by returns.platform || ':' || returns.platform_order_id, returns.sku
 ),
 
+{% if is_incremental() -%}
+built as (
+    select * from {{ this }}
+),
+
+products as (
+    select * from {{ ref('stg_catalog__products') }}
+),
+
+changed_orders as (
+    -- lines loaded since the last build (lines are only ever added or replaced)
+    select order_id
+    from {{ ref('int_order_lines_unioned') }}
+    where loaded_at > (select max(loaded_at) from built)
+
+    union
+
+    -- orders that are new, or whose customer, time, status or rate changed
+    select orders.order_id
+    from orders
+    left join built
+        on orders.order_id = built.order_id
+    where built.order_id is null
+        or orders.customer_id is distinct from built.customer_id
+        or orders.ordered_at is distinct from built.ordered_at
+        or orders.is_cancelled is distinct from built.is_cancelled
+        or cast(built.line_amount_local * orders.fx_rate as decimal(18, 2)) is distinct from built.line_amount
+
+    union
+
+    -- a product moved to another category in the catalogue
+    select built.order_id
+    from built
+    left join products
+        on built.sku = products.sku
+    where built.category is distinct from products.category
+        or built.category_type is distinct from products.category_type
+
+    union
+
+    -- returns known by the as-of date that the built lines do not show, or no longer show
+    select coalesce(returned_skus.order_id, built.order_id)
+    from (select * from built where returned_quantity > 0) as built
+    full outer join returned_skus
+        on built.order_id = returned_skus.order_id
+        and built.sku = returned_skus.sku
+    where built.returned_quantity is distinct from returned_skus.returned_quantity
+),
+
+{% endif -%}
 final as (
     select
         order_lines.order_line_id,
@@ -48,13 +113,17 @@ final as (
         order_lines.line_amount,
         order_lines.discount_amount,
         coalesce(returned_skus.returned_quantity, 0) > 0 as is_returned,
-        coalesce(returned_skus.returned_quantity, 0) as returned_quantity
+        coalesce(returned_skus.returned_quantity, 0) as returned_quantity,
+        order_lines.loaded_at
     from order_lines
     inner join orders
         on order_lines.order_id = orders.order_id
     left join returned_skus
         on order_lines.order_id = returned_skus.order_id
         and order_lines.sku = returned_skus.sku
+    {%- if is_incremental() %}
+    where order_lines.order_id in (select order_id from changed_orders)
+    {%- endif %}
 )
 
 select * from final

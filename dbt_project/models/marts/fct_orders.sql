@@ -1,6 +1,30 @@
 -- One row per order up to the as-of date, on every platform, with the resolved customer,
 -- money in the reporting currency, delivery, return and complaint facts, and the order's
 -- place in the customer's history (cancelled orders are kept but not counted).
+-- Incremental while the as-of date follows the data (a pinned as_of_date builds a plain
+-- table): a nightly run rebuilds every order of the customers with an order whose row
+-- would change - a new or updated order, a rate correction, a new order line, a delivery,
+-- return or ticket (or a delivery that the as-of date has now reached), an identity merge
+-- that moved the order to another customer, changed delivery settings - and of the
+-- customers those orders belonged to before, so that each customer's order sequence is
+-- rebuilt whole. Every other order is left as it is.
+
+-- depends_on: {{ ref('int_order_lines_unioned') }}
+-- depends_on: {{ ref('stg_catalog__products') }}
+
+{%- set order_columns = [
+    'platform', 'platform_order_id', 'account_id', 'ordered_at', 'ordered_date', 'currency',
+    'order_amount_local', 'fx_rate', 'order_amount', 'discount_amount', 'shipping_amount',
+    'has_discount', 'discount_code', 'is_cancelled', 'has_refund', 'country_code', 'region', 'loaded_at',
+] %}
+{%- set fulfilment_columns = ['shipped_at', 'delivered_at', 'carrier'] %}
+
+{{ config(
+    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
@@ -20,6 +44,87 @@ fulfilment as (
     select * from {{ ref('int_order_fulfilment_aggregated') }}
 ),
 
+{% if is_incremental() -%}
+built as (
+    select * from {{ this }}
+),
+
+products as (
+    select * from {{ ref('stg_catalog__products') }}
+),
+
+-- orders whose built row differs from what its inputs now say
+changed_orders as (
+    select orders.order_id
+    from orders
+    left join built
+        on orders.order_id = built.order_id
+    left join identities
+        on orders.account_id = identities.account_id
+    left join fulfilment
+        on orders.order_id = fulfilment.order_id
+    where built.order_id is null
+        or identities.customer_id is distinct from built.customer_id
+        {%- for column in order_columns %}
+        or orders.{{ column }} is distinct from built.{{ column }}
+        {%- endfor %}
+        {%- for column in fulfilment_columns %}
+        or fulfilment.{{ column }} is distinct from built.{{ column }}
+        {%- endfor %}
+        or coalesce(fulfilment.return_count, 0) > 0 is distinct from built.is_returned
+        or fulfilment.first_return_reason is distinct from built.return_reason
+        or coalesce(fulfilment.ticket_count, 0) is distinct from built.ticket_count
+        or coalesce(fulfilment.complaint_count, 0) > 0 is distinct from built.has_complaint
+        or coalesce(fulfilment.open_complaint_count, 0) > 0 is distinct from built.has_open_complaint
+        or built.is_long_delivery is distinct from built.delivery_days > {{ var('long_delivery_days') }}
+        or built.delivery_time_bucket is distinct from {{ retention.delivery_time_bucket('built.delivery_days') }}
+
+    union
+
+    -- order lines loaded since the last build (lines are only ever added or replaced)
+    select order_lines.order_id
+    from {{ ref('int_order_lines_unioned') }} as order_lines
+    where order_lines.loaded_at > (select max(loaded_at) from built)
+
+    union
+
+    -- a product moved to another category in the catalogue
+    select built.order_id
+    from built
+    left join products
+        on built.primary_sku = products.sku
+    where built.primary_sku is not null
+        and (built.primary_category is distinct from products.category
+            or built.primary_category_type is distinct from products.category_type)
+),
+
+-- the customers of the changed orders, now and in the last build
+changed_customers as (
+    select identities.customer_id
+    from changed_orders
+    inner join orders
+        on changed_orders.order_id = orders.order_id
+    inner join identities
+        on orders.account_id = identities.account_id
+
+    union
+
+    select built.customer_id
+    from changed_orders
+    inner join built
+        on changed_orders.order_id = built.order_id
+),
+
+-- the accounts whose orders are rebuilt
+changed_accounts as (
+    select identities.account_id
+    from identities
+    inner join changed_customers
+        on identities.customer_id = changed_customers.customer_id
+),
+
+{% endif -%}
+
 line_facts as (
     select
         order_id,
@@ -30,6 +135,9 @@ line_facts as (
         {{ retention.arg_max('category', 'line_amount', "coalesce(sku, '')") }} as primary_category,
         {{ retention.arg_max('category_type', 'line_amount', "coalesce(sku, '')") }} as primary_category_type
     from order_lines
+    {%- if is_incremental() %}
+    where order_lines.account_id in (select account_id from changed_accounts)
+    {%- endif %}
     group by order_id
 ),
 
@@ -69,7 +177,8 @@ joined as (
         fulfilment.first_return_reason as return_reason,
         coalesce(fulfilment.ticket_count, 0) as ticket_count,
         coalesce(fulfilment.complaint_count, 0) > 0 as has_complaint,
-        coalesce(fulfilment.open_complaint_count, 0) > 0 as has_open_complaint
+        coalesce(fulfilment.open_complaint_count, 0) > 0 as has_open_complaint,
+        orders.loaded_at
     from orders
     inner join identities
         on orders.account_id = identities.account_id
@@ -77,6 +186,9 @@ joined as (
         on orders.order_id = line_facts.order_id
     left join fulfilment
         on orders.order_id = fulfilment.order_id
+    {%- if is_incremental() %}
+    where orders.account_id in (select account_id from changed_accounts)
+    {%- endif %}
 ),
 
 sequenced as (
@@ -133,7 +245,8 @@ final as (
         customer_order_number,
         customer_order_number = 1 as is_first_order,
         previous_ordered_at,
-        {{ retention.days_between('previous_ordered_at', 'ordered_at') }} as days_since_previous_order
+        {{ retention.days_between('previous_ordered_at', 'ordered_at') }} as days_since_previous_order,
+        loaded_at
     from sequenced
 )
 
