@@ -40,7 +40,13 @@ INCREMENTAL_MODELS = (
     "stg_logistics__returns",
     "stg_support__tickets",
 )
-INCREMENTAL_INTERMEDIATE_MODELS = ("int_orders_unioned", "int_order_lines_unioned", "int_orders_converted")
+INCREMENTAL_INTERMEDIATE_MODELS = (
+    "int_orders_unioned",
+    "int_order_lines_unioned",
+    "int_orders_converted",
+    "int_email_events_attributed",
+    "int_web_sessions_aggregated",
+)
 INCREMENTAL_MART_MODELS = ("fct_orders", "fct_order_lines")
 
 

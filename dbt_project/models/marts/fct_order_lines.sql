@@ -58,7 +58,7 @@ changed_orders as (
     -- lines loaded since the last build (lines are only ever added or replaced)
     select order_id
     from {{ ref('int_order_lines_unioned') }}
-    where loaded_at > (select max(loaded_at) from built)
+    where loaded_at > coalesce((select max(loaded_at) from built), cast('1900-01-01' as timestamp))
 
     union
 

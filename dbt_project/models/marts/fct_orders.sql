@@ -84,7 +84,7 @@ changed_orders as (
     -- order lines loaded since the last build (lines are only ever added or replaced)
     select order_lines.order_id
     from {{ ref('int_order_lines_unioned') }} as order_lines
-    where order_lines.loaded_at > (select max(loaded_at) from built)
+    where order_lines.loaded_at > coalesce((select max(loaded_at) from built), cast('1900-01-01' as timestamp))
 
     union
 
