@@ -46,6 +46,7 @@ INCREMENTAL_INTERMEDIATE_MODELS = (
     "int_orders_converted",
     "int_email_events_attributed",
     "int_web_sessions_aggregated",
+    "int_order_churn_outcomes",
 )
 INCREMENTAL_MART_MODELS = ("fct_orders", "fct_order_lines")
 
@@ -114,6 +115,19 @@ def _merge_two_customers(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime)
     return a_account, b_account
 
 
+def _cancel_old_orders(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> list[str]:
+    """Five paid Shopify orders of earlier nights cancelled (other orders than the refunds)."""
+    _new_versions(
+        con,
+        "shopify_orders",
+        "cancelled_at = '2030-01-01T00:00:00Z', updated_at = '2030-01-01T00:00:00Z'",
+        """financial_status = 'paid' and coalesce(cancelled_at, '') = ''
+            and _row_number > (select max(_row_number) from raw.shopify_orders) / 2""",
+        loaded_at,
+    )
+    return [row[0] for row in con.execute("select 'shopify:' || id from _changed").fetchall()]
+
+
 def _correct_fx_rates(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> list[str]:
     """A late correction of five EUR rates of days with EUR orders (1% higher); returns the days."""
     _new_versions(
@@ -177,6 +191,7 @@ def builds(tmp_path_factory):
             updated = _update_old_records(con, tonight)
             corrected_fx_days = _correct_fx_rates(con, tonight)
             merged_accounts = _merge_two_customers(con, tonight)
+            cancelled_orders = _cancel_old_orders(con, tonight)
             customers_before = con.execute(
                 "select count(distinct customer_id) from intermediate.int_customer_identities_resolved where account_id in (?, ?)",
                 list(merged_accounts),
@@ -195,6 +210,7 @@ def builds(tmp_path_factory):
         "updated": updated,
         "corrected_fx_days": corrected_fx_days,
         "merged_accounts": merged_accounts,
+        "cancelled_orders": cancelled_orders,
         "customers_before": customers_before,
         "staged_before": staged_before,
         "incremental_log": incremental.stdout,
@@ -279,6 +295,12 @@ def test_incremental_run_equals_full_rebuild(builds):
             list(builds["merged_accounts"]),
         ).fetchone()
         assert merged[0] == 1 and merged[1] >= 2
+        # orders cancelled tonight left the churn outcomes built on earlier nights
+        cancelled = builds["cancelled_orders"]
+        placeholders = ", ".join("?" for _ in cancelled)
+        assert len(cancelled) == 5
+        assert scalar(con, f"select count(*) from warehouse.marts.fct_orders where is_cancelled and order_id in ({placeholders})", cancelled) == 5
+        assert scalar(con, f"select count(*) from warehouse.intermediate.int_order_churn_outcomes where order_id in ({placeholders})", cancelled) == 0
     finally:
         con.close()
     assert not differences, f"rows only in the incremental / only in the full build: {differences}"

@@ -8,6 +8,20 @@
 -- definition (every one-order customer older than the threshold is churned) and matches
 -- how churn happens: after an order. An order is evaluable when its outcome is known:
 -- placed more than the customer's threshold before the as-of date.
+-- Incremental while the as-of date follows the data (a pinned as_of_date builds a plain
+-- table): a nightly run rebuilds every order of the customers with an order whose row
+-- would change - a new, changed or cancelled order, an order now of another customer, a new
+-- return, new email engagement before an order, a changed churn threshold, an order whose
+-- outcome the as-of date has just made known - and leaves the other customers' orders.
+-- Orders no longer in scope (cancelled, merged away) are deleted after the merge.
+
+{{ config(
+    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where order_id not in (select order_id from {{ ref('fct_orders') }} where not is_cancelled)",
+) }}
 
 {%- set window = var('driver_engagement_window_days') | int %}
 
@@ -118,6 +132,83 @@ engagement_before_order as (
     group by orders.order_id
 ),
 
+engagement_trends as {{ retention.not_materialized() }} (
+    select
+        order_id,
+        {{ retention.engagement_trend(
+            'opens_recent', 'sends_recent', 'opens_prior', 'sends_prior'
+        ) }} as email_engagement_trend
+    from engagement_before_order
+),
+
+{% if is_incremental() -%}
+built as (
+    select * from {{ this }}
+),
+
+changed_customers as (
+    -- orders that are new, gone, or whose description, place in the history or customer changed
+    select coalesce(orders.customer_id, built.customer_id) as customer_id
+    from orders
+    full outer join built
+        on orders.order_id = built.order_id
+    where orders.order_id is null
+        or built.order_id is null
+        or orders.customer_id is distinct from built.customer_id
+        or orders.ordered_date is distinct from built.ordered_date
+        or orders.customer_order_number is distinct from built.customer_order_number
+        or orders.has_discount is distinct from (built.discount = 'discounted')
+        or coalesce(orders.country_code, 'unknown') is distinct from built.country
+        or coalesce(orders.region, 'Unknown') is distinct from built.region
+        or orders.platform is distinct from built.platform
+        or coalesce(orders.primary_sku, 'unknown') is distinct from built.product
+        or coalesce(orders.primary_category, 'unknown') is distinct from built.category
+        or orders.delivery_time_bucket is distinct from built.delivery_time_bucket
+        or orders.is_returned is distinct from (built.returned_order = 'yes')
+        or orders.has_open_complaint is distinct from (built.open_complaint = 'yes')
+        -- loyal_min_orders changed
+        or built.customer_order_number >= {{ var('loyal_min_orders') }} and built.lifecycle_stage <> 'loyal'
+        or built.customer_order_number < {{ var('loyal_min_orders') }} and built.lifecycle_stage = 'loyal'
+
+    union
+
+    -- the customer's churn threshold changed
+    select built.customer_id
+    from built
+    inner join segments
+        on built.customer_id = segments.customer_id
+    where built.churn_threshold_days is distinct from segments.churn_threshold_days
+
+    union
+
+    -- the outcome of an order became known
+    select built.customer_id
+    from built
+    cross join as_of
+    where not built.is_evaluable
+        and {{ retention.days_between('built.ordered_date', 'as_of.as_of_date') }} > built.churn_threshold_days
+
+    union
+
+    -- a product of the order was returned (or a return is no longer known)
+    select built.customer_id
+    from built
+    left join returned_skus
+        on built.order_id = returned_skus.order_id
+    where (built.returned_product <> 'none' or returned_skus.order_id is not null)
+        and built.returned_product is distinct from coalesce(returned_skus.returned_sku, 'none')
+
+    union
+
+    -- email engagement before the order changed (a late event, a re-attributed address)
+    select built.customer_id
+    from built
+    left join engagement_trends
+        on built.order_id = engagement_trends.order_id
+    where built.email_engagement_trend is distinct from coalesce(engagement_trends.email_engagement_trend, 'not_emailed')
+),
+
+{% endif -%}
 final as (
     select
         sequenced.order_id,
@@ -158,7 +249,8 @@ final as (
             when sequenced.prior_discounted_count > 0 then 'occasional_discount'
             else 'never_discount'
         end as price_sensitivity,
-        case when sequenced.has_discount then 'discounted' else 'full_price' end as discount
+        case when sequenced.has_discount then 'discounted' else 'full_price' end as discount,
+        sequenced.customer_order_number
     from sequenced
     cross join as_of
     inner join segments
@@ -170,6 +262,9 @@ final as (
         on sequenced.order_id = returned_skus.order_id
     left join engagement_before_order
         on sequenced.order_id = engagement_before_order.order_id
+    {%- if is_incremental() %}
+    where sequenced.customer_id in (select customer_id from changed_customers)
+    {%- endif %}
 )
 
 select * from final
