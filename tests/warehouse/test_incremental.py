@@ -47,6 +47,7 @@ INCREMENTAL_INTERMEDIATE_MODELS = (
     "int_email_events_attributed",
     "int_web_sessions_aggregated",
     "int_order_churn_outcomes",
+    "int_order_histories_accumulated",
 )
 INCREMENTAL_MART_MODELS = ("fct_orders", "fct_order_lines")
 

@@ -1,6 +1,19 @@
 -- Every (not cancelled) order with the customer's running totals up to and including it,
 -- and the date of the customer's next order: the base of the point-in-time ML features,
 -- computed once instead of once per snapshot.
+-- Incremental while the as-of date follows the data (a pinned as_of_date builds a plain
+-- table): a nightly run rebuilds every order of the customers with an order that is new,
+-- gone (cancelled, merged away) or changed - amount, time, customer, delivery, return, the
+-- category mix of its lines - and leaves the other customers' orders. Orders no longer in
+-- scope are deleted after the merge.
+
+{{ config(
+    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where order_id not in (select order_id from {{ ref('fct_orders') }} where not is_cancelled)",
+) }}
 
 with
 
@@ -27,6 +40,36 @@ line_types as (
     group by order_id
 ),
 
+{% if is_incremental() -%}
+built as (
+    select * from {{ this }}
+),
+
+changed_customers as (
+    select coalesce(orders.customer_id, built.customer_id) as customer_id
+    from orders
+    full outer join built
+        on orders.order_id = built.order_id
+    left join fulfilment
+        on orders.order_id = fulfilment.order_id
+    left join line_types
+        on orders.order_id = line_types.order_id
+    where orders.order_id is null
+        or built.order_id is null
+        or orders.customer_id is distinct from built.customer_id
+        or orders.ordered_at is distinct from built.ordered_at
+        or orders.order_amount is distinct from built.order_amount
+        or orders.has_discount is distinct from built.has_discount
+        or orders.platform is distinct from built.platform
+        or orders.region is distinct from built.region
+        or orders.delivery_days is distinct from built.delivery_days
+        or fulfilment.delivered_at is distinct from built.delivered_at
+        or fulfilment.first_return_requested_at is distinct from built.first_return_requested_at
+        or coalesce(line_types.consumable_amount, 0) is distinct from built.consumable_amount
+        or coalesce(line_types.durable_amount, 0) is distinct from built.durable_amount
+),
+
+{% endif -%}
 order_base as (
     select
         orders.customer_id,
@@ -54,6 +97,9 @@ order_base as (
         on orders.order_id = fulfilment.order_id
     left join line_types
         on orders.order_id = line_types.order_id
+    {%- if is_incremental() %}
+    where orders.customer_id in (select customer_id from changed_customers)
+    {%- endif %}
 ),
 
 final as (
