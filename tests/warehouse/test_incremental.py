@@ -48,6 +48,8 @@ INCREMENTAL_INTERMEDIATE_MODELS = (
     "int_web_sessions_aggregated",
     "int_order_churn_outcomes",
     "int_order_histories_accumulated",
+    "int_customer_orders_aggregated",
+    "int_customer_months_active",
 )
 INCREMENTAL_MART_MODELS = ("fct_orders", "fct_order_lines")
 
@@ -253,21 +255,27 @@ def test_staging_models_ran_incrementally(builds):
     assert after == builds["staged_before"] + builds["released"]["web_events"]
 
 
+def _differences(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, tuple[int, int]]:
+    """Per table of the dbt schemas: rows only in `database`, rows only in the attached full_build."""
+    tables = _tables(con)
+    assert len(tables) > 40
+    differences = {}
+    for schema, table in tables:
+        columns = _comparable_columns(con, database, schema, table)
+        incremental = f'select {columns} from {database}."{schema}"."{table}"'
+        full = f'select {columns} from full_build."{schema}"."{table}"'
+        only_incremental = scalar(con, f"select count(*) from ({incremental} except all {full})")
+        only_full = scalar(con, f"select count(*) from ({full} except all {incremental})")
+        if only_incremental or only_full:
+            differences[f"{schema}.{table}"] = (only_incremental, only_full)
+    return differences
+
+
 def test_incremental_run_equals_full_rebuild(builds):
     con = duckdb.connect(str(builds["db"]), read_only=True)
     try:
         con.execute(f"attach '{builds['full_db']}' as full_build (read_only)")
-        tables = _tables(con)
-        assert len(tables) > 40
-        differences = {}
-        for schema, table in tables:
-            columns = _comparable_columns(con, "warehouse", schema, table)
-            incremental = f'select {columns} from warehouse."{schema}"."{table}"'
-            full = f'select {columns} from full_build."{schema}"."{table}"'
-            only_incremental = scalar(con, f"select count(*) from ({incremental} except all {full})")
-            only_full = scalar(con, f"select count(*) from ({full} except all {incremental})")
-            if only_incremental or only_full:
-                differences[f"{schema}.{table}"] = (only_incremental, only_full)
+        differences = _differences(con, "warehouse")
         assert (
             scalar(
                 con,
@@ -337,3 +345,37 @@ def test_converted_orders_follow_a_pinned_and_then_released_as_of_date(builds, t
             assert scalar(con, f"select count(*) from ({full} except all {after})") == 0, table
     finally:
         con.close()
+
+
+def test_incremental_run_into_a_new_month_equals_full_rebuild(tmp_path):
+    """The night the as-of date enters a new month: every customer still active gets that
+    month (int_customer_months_active), not only the customers with new data. The warehouse
+    is built with the current month held back, then the month arrives in one load."""
+    settings = Settings(project_root=tmp_path)
+    settings.demo.customers = 400
+    db = tmp_path / "warehouse.duckdb"
+    settings.warehouse.duckdb_path = db
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DUCKDB_PATH", str(db))
+        ensure_demo_data(settings)
+        ingest_all(settings)
+        with warehouse(settings) as con:
+            month_start = last_full_day(con).replace(day=1)
+            hold_back(con, month_start)
+        run_dbt(MODELS_AND_SEEDS, db, tmp_path / "month_before")
+        with warehouse(settings) as con:
+            months_before = scalar(con, "select max(month_start) from intermediate.int_customer_months_active")
+            release(con, dt.datetime.now(dt.UTC))
+        run_dbt(MODELS_AND_SEEDS, db, tmp_path / "incremental")
+        full_db = tmp_path / "full.duckdb"
+        shutil.copy(db, full_db)
+        run_dbt([*MODELS_AND_SEEDS, "--full-refresh"], full_db, tmp_path / "full")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute(f"attach '{full_db}' as full_build (read_only)")
+        assert months_before < month_start
+        assert scalar(con, "select max(month_start) from intermediate.int_customer_months_active") == month_start
+        differences = _differences(con, "warehouse")
+    finally:
+        con.close()
+    assert not differences, f"rows only in the incremental / only in the full build: {differences}"

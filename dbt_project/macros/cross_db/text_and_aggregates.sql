@@ -127,3 +127,21 @@
 {% macro spark__type_text() -%}
     string
 {%- endmacro %}
+
+{#-
+    Aggregate fingerprint of a group's rows for change detection in incremental models: the
+    sum of a 64-bit hash of the given columns per row, so the row order does not matter. Two
+    builds give the same value for the same rows; any changed, added or removed row changes
+    it (up to hash collisions, about 1 in 2^64).
+-#}
+{% macro fingerprint(columns) -%}
+    {{ return(adapter.dispatch('fingerprint', 'retention')(columns)) }}
+{%- endmacro %}
+
+{% macro default__fingerprint(columns) -%}
+    sum(cast(hash({{ columns | join(', ') }}) as hugeint))
+{%- endmacro %}
+
+{% macro spark__fingerprint(columns) -%}
+    sum(cast(xxhash64({{ columns | join(', ') }}) as decimal(38, 0)))
+{%- endmacro %}

@@ -1,5 +1,30 @@
 -- Per customer: the order history up to the as-of date in one row (cancelled orders do not
 -- count). The base of dim_customers, RFM, segments and the churn analysis.
+-- Incremental while the as-of date follows the data (a pinned as_of_date builds a plain
+-- table): a nightly run rebuilds the customers whose orders or order lines changed (found
+-- by a fingerprint of the columns read here, kept per customer), deletes the customers
+-- that no longer have an order (merged away, cancelled), and moves the two columns relative
+-- to the as-of date forward for everyone.
+
+{%- set order_columns = [
+    'order_id', 'ordered_at', 'order_amount', 'discount_amount', 'has_discount', 'is_returned',
+    'is_long_delivery', 'delivery_days', 'platform', 'primary_sku', 'primary_category',
+    'delivery_time_bucket', 'country_code', 'region',
+] %}
+{%- set line_columns = ['order_line_id', 'category', 'category_type', 'line_amount', 'quantity'] %}
+
+{{ config(
+    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    unique_key='customer_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} where customer_id not in (select customer_id from {{ ref('fct_orders') }} where not is_cancelled)",
+        "update {{ this }} set
+            days_since_last_order = {{ retention.days_between('last_ordered_at', '(select as_of_date from ' ~ ref('int_as_of_dates_resolved') ~ ')') }},
+            tenure_days = {{ retention.days_between('first_ordered_at', '(select as_of_date from ' ~ ref('int_as_of_dates_resolved') ~ ')') }}",
+    ],
+) }}
 
 with
 
@@ -17,6 +42,36 @@ as_of as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 
+order_fingerprints as (
+    select
+        customer_id,
+        {{ retention.fingerprint(order_columns) }} as orders_fingerprint
+    from orders
+    group by customer_id
+),
+
+line_fingerprints as (
+    select
+        customer_id,
+        {{ retention.fingerprint(line_columns) }} as lines_fingerprint
+    from order_lines
+    group by customer_id
+),
+
+{% if is_incremental() -%}
+changed_customers as (
+    select order_fingerprints.customer_id
+    from order_fingerprints
+    left join line_fingerprints
+        on order_fingerprints.customer_id = line_fingerprints.customer_id
+    left join {{ this }} as built
+        on order_fingerprints.customer_id = built.customer_id
+    where built.customer_id is null
+        or order_fingerprints.orders_fingerprint is distinct from built.orders_fingerprint
+        or line_fingerprints.lines_fingerprint is distinct from built.lines_fingerprint
+),
+
+{% endif -%}
 order_facts as (
     select
         customer_id,
@@ -35,6 +90,9 @@ order_facts as (
         {%- endfor %}
         {{ retention.arg_min('platform', 'ordered_at') }} as first_platform
     from orders
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from changed_customers)
+    {%- endif %}
     group by customer_id
 ),
 
@@ -57,6 +115,9 @@ last_orders as (
             *,
             row_number() over (partition by customer_id order by ordered_at desc, order_id desc) as recency_rank
         from orders
+        {%- if is_incremental() %}
+        where customer_id in (select customer_id from changed_customers)
+        {%- endif %}
     ) as ranked
     where recency_rank = 1
 ),
@@ -70,6 +131,9 @@ category_revenue as (
         sum(quantity) as quantity
     from order_lines
     where category is not null
+    {%- if is_incremental() %}
+        and customer_id in (select customer_id from changed_customers)
+    {%- endif %}
     group by customer_id, category, category_type
 ),
 
@@ -136,7 +200,9 @@ final as (
         last_orders.last_country_code,
         last_orders.last_region,
         favourite_categories.favourite_category,
-        dominant_category_types.dominant_category_type
+        dominant_category_types.dominant_category_type,
+        order_fingerprints.orders_fingerprint,
+        line_fingerprints.lines_fingerprint
     from order_facts
     cross join as_of
     left join last_orders
@@ -145,6 +211,10 @@ final as (
         on order_facts.customer_id = favourite_categories.customer_id
     left join dominant_category_types
         on order_facts.customer_id = dominant_category_types.customer_id
+    left join order_fingerprints
+        on order_facts.customer_id = order_fingerprints.customer_id
+    left join line_fingerprints
+        on order_facts.customer_id = line_fingerprints.customer_id
 )
 
 select * from final
