@@ -27,7 +27,7 @@ as_of as (
 ),
 
 {% if is_incremental() -%}
-built as (
+built as {{ retention.not_materialized() }} (
     select * from {{ this }}
 ),
 

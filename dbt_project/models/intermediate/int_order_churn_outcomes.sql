@@ -142,7 +142,7 @@ engagement_trends as {{ retention.not_materialized() }} (
 ),
 
 {% if is_incremental() -%}
-built as (
+built as {{ retention.not_materialized() }} (
     select * from {{ this }}
 ),
 

@@ -41,7 +41,7 @@ line_types as (
 ),
 
 {% if is_incremental() -%}
-built as (
+built as {{ retention.not_materialized() }} (
     select * from {{ this }}
 ),
 

@@ -40,7 +40,7 @@ as_of as (
 ),
 
 {% if is_incremental() -%}
-built as (
+built as {{ retention.not_materialized() }} (
     select order_id, currency, ordered_date, fx_rate from {{ this }}
 ),
 

@@ -46,7 +46,7 @@ returned_skus as (
 ),
 
 {% if is_incremental() -%}
-built as (
+built as {{ retention.not_materialized() }} (
     select * from {{ this }}
 ),
 

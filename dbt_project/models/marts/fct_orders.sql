@@ -45,7 +45,7 @@ fulfilment as (
 ),
 
 {% if is_incremental() -%}
-built as (
+built as {{ retention.not_materialized() }} (
     select * from {{ this }}
 ),
 
