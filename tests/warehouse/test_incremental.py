@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -172,17 +173,22 @@ def _comparable_columns(con: duckdb.DuckDBPyConnection, db: str, schema: str, ta
     return ", ".join(f'round("{c}", 9) as "{c}"' if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in columns)
 
 
+def _ingested_demo(root: Path, customers: int) -> tuple[Settings, Path]:
+    """Settings for a warehouse in `root` with demo data of `customers` customers loaded raw."""
+    settings = Settings(project_root=root)
+    settings.demo.customers = customers
+    settings.warehouse.duckdb_path = root / "warehouse.duckdb"
+    ensure_demo_data(settings)
+    ingest_all(settings)
+    return settings, settings.warehouse.duckdb_path
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
-    settings = Settings(project_root=root)
-    settings.demo.customers = CUSTOMERS
-    db = root / "warehouse.duckdb"
-    settings.warehouse.duckdb_path = db
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DUCKDB_PATH", str(db))
-        ensure_demo_data(settings)
-        ingest_all(settings)
+        patch.setenv("DUCKDB_PATH", str(root / "warehouse.duckdb"))
+        settings, db = _ingested_demo(root, CUSTOMERS)
         with warehouse(settings) as con:
             day = last_full_day(con)
             held = hold_back(con, day)
@@ -347,14 +353,9 @@ def test_incremental_run_into_a_new_month_equals_full_rebuild(tmp_path):
     """The night the as-of date enters a new month: every customer still active gets that
     month (int_customer_months_active), not only the customers with new data. The warehouse
     is built with the current month held back, then the month arrives in one load."""
-    settings = Settings(project_root=tmp_path)
-    settings.demo.customers = 400
-    db = tmp_path / "warehouse.duckdb"
-    settings.warehouse.duckdb_path = db
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DUCKDB_PATH", str(db))
-        ensure_demo_data(settings)
-        ingest_all(settings)
+        patch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+        settings, db = _ingested_demo(tmp_path, 400)
         with warehouse(settings) as con:
             month_start = last_full_day(con).replace(day=1)
             hold_back(con, month_start)

@@ -130,3 +130,10 @@
     {%- set value = var('as_of_date') -%}
     {{ return(value is not none and value | string | trim not in ('', 'None', 'null')) }}
 {%- endmacro %}
+
+{#- The materialization of a model that is incremental while the as-of date follows the data
+    (it then only moves forward and every order is in scope) and a plain table while
+    as_of_date is pinned (an earlier date drops rows, which a merge cannot do). -#}
+{% macro incremental_unless_as_of_pinned() -%}
+    {{ return('table' if retention.as_of_date_is_pinned() else 'incremental') }}
+{%- endmacro %}

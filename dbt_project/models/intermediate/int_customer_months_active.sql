@@ -9,10 +9,8 @@
 -- that got shorter drops months).
 
 {{ config(
-    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    materialized=retention.incremental_unless_as_of_pinned(),
     unique_key='customer_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
     post_hook="delete from {{ this }} where customer_id not in (select customer_id from {{ ref('int_customer_activity_spells') }})",
 ) }}
 

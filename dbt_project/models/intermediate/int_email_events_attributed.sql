@@ -6,10 +6,8 @@
 -- customer (an identity merge, a first order with that address).
 
 {{ config(
-    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    materialized=retention.incremental_unless_as_of_pinned(),
     unique_key='email_event_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
 ) }}
 
 with

@@ -16,10 +16,8 @@
 -- Orders no longer in scope (cancelled, merged away) are deleted after the merge.
 
 {{ config(
-    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    materialized=retention.incremental_unless_as_of_pinned(),
     unique_key='order_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
     post_hook="delete from {{ this }} where order_id not in (select order_id from {{ ref('fct_orders') }} where not is_cancelled)",
 ) }}
 

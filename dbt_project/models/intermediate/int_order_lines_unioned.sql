@@ -3,7 +3,7 @@
 -- Incremental: a line is one staging row, so a nightly run merges only the lines whose
 -- staging row arrived since the last build (new lines and new versions of old ones).
 
-{{ config(materialized='incremental', unique_key='order_line_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='order_line_id') }}
 
 with
 

@@ -6,10 +6,8 @@
 -- (a late FX file, another reporting currency). A pinned as_of_date builds a plain table.
 
 {{ config(
-    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    materialized=retention.incremental_unless_as_of_pinned(),
     unique_key='order_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
 ) }}
 
 with

@@ -5,7 +5,7 @@
 -- the Amazon API order) when any of them arrived since the last build; loaded_at is the
 -- latest of them. After changing the country_codes seed, run a full refresh.
 
-{{ config(materialized='incremental', unique_key='order_id', incremental_strategy='delete+insert', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='order_id') }}
 
 {%- set platform_order_sources = [
     ('shopify', 'stg_shopify__orders'),

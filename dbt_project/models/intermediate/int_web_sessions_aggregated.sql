@@ -8,10 +8,8 @@
 -- every night (rare: one address identifies it).
 
 {{ config(
-    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    materialized=retention.incremental_unless_as_of_pinned(),
     unique_key='session_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
 ) }}
 
 with

@@ -20,10 +20,8 @@
 {%- set fulfilment_columns = ['shipped_at', 'delivered_at', 'carrier'] %}
 
 {{ config(
-    materialized='table' if retention.as_of_date_is_pinned() else 'incremental',
+    materialized=retention.incremental_unless_as_of_pinned(),
     unique_key='order_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
 ) }}
 
 with
