@@ -38,3 +38,17 @@ where exists (
     1 = 1
 {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    Post-hook of an incremental model whose rows can leave scope without a new row taking
+    their key (an order cancelled, a customer merged away): a delete+insert merge only
+    replaces the keys it inserts, so afterwards every row whose key is no longer among
+    `key_column` of `relation` (filtered by `where`) is deleted. Plain SQL.
+-#}
+{% macro delete_keys_missing_from(target, key_column, relation, where=none) -%}
+    delete from {{ target }}
+    where {{ key_column }} not in (
+        select {{ key_column }} from {{ relation }}{% if where %} where {{ where }}{% endif %}
+    )
+{%- endmacro %}

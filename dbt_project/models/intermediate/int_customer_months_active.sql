@@ -11,7 +11,7 @@
 {{ config(
     materialized=retention.incremental_unless_as_of_pinned(),
     unique_key='customer_id',
-    post_hook="delete from {{ this }} where customer_id not in (select customer_id from {{ ref('int_customer_activity_spells') }})",
+    post_hook="{{ retention.delete_keys_missing_from(this, 'customer_id', ref('int_customer_activity_spells')) }}",
 ) }}
 
 with

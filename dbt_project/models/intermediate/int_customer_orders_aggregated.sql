@@ -17,7 +17,7 @@
     materialized=retention.incremental_unless_as_of_pinned(),
     unique_key='customer_id',
     post_hook=[
-        "delete from {{ this }} where customer_id not in (select customer_id from {{ ref('fct_orders') }} where not is_cancelled)",
+        "{{ retention.delete_keys_missing_from(this, 'customer_id', ref('fct_orders'), 'not is_cancelled') }}",
         "update {{ this }} set
             days_since_last_order = {{ retention.days_between('last_ordered_at', '(select as_of_date from ' ~ ref('int_as_of_dates_resolved') ~ ')') }},
             tenure_days = {{ retention.days_between('first_ordered_at', '(select as_of_date from ' ~ ref('int_as_of_dates_resolved') ~ ')') }}",

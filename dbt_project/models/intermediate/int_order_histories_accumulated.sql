@@ -10,7 +10,7 @@
 {{ config(
     materialized=retention.incremental_unless_as_of_pinned(),
     unique_key='order_id',
-    post_hook="delete from {{ this }} where order_id not in (select order_id from {{ ref('fct_orders') }} where not is_cancelled)",
+    post_hook="{{ retention.delete_keys_missing_from(this, 'order_id', ref('fct_orders'), 'not is_cancelled') }}",
 ) }}
 
 with
