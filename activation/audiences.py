@@ -30,11 +30,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from activation.normalize import (
+    PhoneBook,
     RelayMatcher,
     as_bool,
     is_missing,
     normalize_email,
-    normalize_phone_e164,
 )
 
 __all__ = [
@@ -257,13 +257,16 @@ def validate_scored(scored: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def prepare_contacts(customers: pd.DataFrame, relay: RelayMatcher) -> pd.DataFrame:
-    """Per-customer contact facts used by suppression (index aligned with the input)."""
+def prepare_contacts(customers: pd.DataFrame, relay: RelayMatcher, phones: PhoneBook | None = None) -> pd.DataFrame:
+    """Per-customer contact facts used by suppression (index aligned with the input).
+
+    ``phones``: numbers normalised on earlier runs (a new, empty one by default)."""
+    phones = phones if phones is not None else PhoneBook()
     email_raw = customers["email"]
     email_norm = email_raw.map(normalize_email)
     is_relay = email_raw.map(relay)
     phone_e164 = pd.Series(
-        [normalize_phone_e164(p, c) for p, c in zip(customers["phone"], customers["country"], strict=True)],
+        [phones.e164(p, c) for p, c in zip(customers["phone"], customers["country"], strict=True)],
         index=customers.index,
         dtype=object,
     )

@@ -52,6 +52,7 @@ from activation.control import assign_groups
 from activation.normalize import (
     GOOGLE_HEADER,
     META_HEADER,
+    PhoneBook,
     RelayMatcher,
     format_phone_international,
     google_row,
@@ -431,12 +432,12 @@ def _cs_task_rows(members: pd.DataFrame, cfg: ActivationConfig):
 _HASH_INPUT = ["customer_id", "email", "phone", "first_name", "last_name", "city", "state", "zip"]
 
 
-def _hashed_rows(members: pd.DataFrame, destination: str, relay: RelayMatcher):
+def _hashed_rows(members: pd.DataFrame, destination: str, relay: RelayMatcher, phones: PhoneBook):
     build = meta_row if destination == "meta" else google_row
     header = HEADERS[destination]
     # Only the identifier columns: to_dict over every column costs more than the hashing.
     for record in _records(members, [*_HASH_INPUT, "country"]):
-        values = build(record, relay=relay)
+        values = build(record, relay=relay, e164=phones.e164)
         yield [values[key] for key in header]
 
 
@@ -516,6 +517,7 @@ def _write_audience(
     contacts: pd.DataFrame,
     relay: RelayMatcher,
     cfg: ActivationConfig,
+    phones: PhoneBook,
 ) -> tuple[dict, list[FileInfo], set[str]]:
     name = plan.definition.name
     members = plan.members.sort_values("customer_id", kind="stable")
@@ -533,7 +535,7 @@ def _write_audience(
         elif dest == "cs_tasks":
             rows = _cs_task_rows(rows_frame.join(contacts), cfg)
         else:
-            rows = _hashed_rows(rows_frame, dest, relay)
+            rows = _hashed_rows(rows_frame, dest, relay, phones)
         info = atomic_write_csv(folder / f"{dest}.csv", HEADERS[dest], rows)
         info = FileInfo(f"{name}/{info.path}", info.rows, info.sha256, info.bytes)
         files.append(info)
@@ -575,13 +577,16 @@ def publish(
     config: ActivationConfig | dict | None = None,
     model_version: str = "unknown",
     previous_members: pd.DataFrame | None = None,
+    phones: PhoneBook | None = None,
 ) -> PublishResult:
     """Select, suppress, hold out and write every audience file for ``as_of``.
 
     ``previous_members`` (customer_id, audience[, group]) is the last publish's
     membership; pass :func:`read_previous_members` output to diff against disk. Without
-    it every treated member counts as added. Returns the membership frame (customer_id,
-    audience, action, action_detail, action_reason, group, as_of) for the warehouse.
+    it every treated member counts as added. ``phones``: phone numbers normalised on
+    earlier runs (`PhoneBook`; what this run parses is added to it). Returns the
+    membership frame (customer_id, audience, action, action_detail, action_reason, group,
+    as_of) for the warehouse.
     """
     cfg = config if isinstance(config, ActivationConfig) else ActivationConfig.model_validate(config or {})
     out_root = Path(out_root)
@@ -594,7 +599,8 @@ def publish(
     # audiences select row by row: the customers none selects play no further part
     scored_count = len(customers)
     customers = with_reason_lists(customers[selected])
-    contacts = prepare_contacts(customers, relay)
+    phones = phones if phones is not None else PhoneBook()
+    contacts = prepare_contacts(customers, relay, phones)
     plans = _plan_audiences(customers, contacts, cfg)
 
     out_root.mkdir(parents=True, exist_ok=True)
@@ -608,7 +614,7 @@ def publish(
             files: list[FileInfo] = []
             current: dict[str, set[str]] = {}
             for plan in plans:
-                summary, written, treated = _write_audience(plan, staging / plan.definition.name, contacts, relay, cfg)
+                summary, written, treated = _write_audience(plan, staging / plan.definition.name, contacts, relay, cfg, phones)
                 audiences[plan.definition.name] = summary
                 files += written
                 current[plan.definition.name] = treated

@@ -16,7 +16,12 @@ from activation.audiences import reason_column_names
 from activation.config import ActivationConfig
 from activation.control import winback_effect
 from activation.exports import PublishResult, publish, read_previous_members
+from activation.normalize import PHONENUMBERS_VERSION, PhoneBook
 from core.warehouse import read_frame
+
+# Phone numbers normalised on earlier runs (`PhoneBook`). The leading underscore keeps the
+# table out of the Parquet exports: it holds phone numbers in clear text.
+PHONE_BOOK_TABLE = "activation._phone_book"
 
 # value tier from the RFM monetary quintile: 5 = top 20% of spend (one rule for audiences and reports)
 VALUE_TIER_SQL = "case when rfm.m_score >= 5 then 'high' when rfm.m_score >= 3 then 'mid' else 'low' end"
@@ -90,6 +95,37 @@ def record_publish(con: duckdb.DuckDBPyConnection, result: PublishResult) -> int
     return len(membership)
 
 
+def load_phone_book(con: duckdb.DuckDBPyConnection) -> PhoneBook:
+    """The phone numbers earlier runs normalised with this phonenumbers release."""
+    con.execute("create schema if not exists activation")
+    con.execute(
+        f"create table if not exists {PHONE_BOOK_TABLE} "
+        "(phone varchar, country varchar, phone_e164 varchar, phonenumbers_version varchar)"
+    )
+    rows = con.execute(
+        f"select phone, country, phone_e164 from {PHONE_BOOK_TABLE} where phonenumbers_version = ?", [PHONENUMBERS_VERSION]
+    ).fetchall()
+    return PhoneBook({(phone, country): e164 for phone, country, e164 in rows})
+
+
+def save_phone_book(con: duckdb.DuckDBPyConnection, phones: PhoneBook) -> int:
+    """Add what this run learned; answers of other phonenumbers releases are dropped."""
+    learned = pd.DataFrame(
+        [(phone, country, e164) for (phone, country), e164 in phones.learned.items()],
+        columns=["phone", "country", "phone_e164"],
+        dtype=object,
+    )
+    con.execute("begin transaction")
+    con.execute(f"delete from {PHONE_BOOK_TABLE} where phonenumbers_version <> ?", [PHONENUMBERS_VERSION])
+    if len(learned):
+        con.execute(
+            f"insert into {PHONE_BOOK_TABLE} select phone, country, phone_e164, ? from learned", [PHONENUMBERS_VERSION]
+        )
+    con.execute("commit")
+    phones.learned.clear()
+    return len(learned)
+
+
 def publish_audiences(
     con: duckdb.DuckDBPyConnection,
     out_root,
@@ -100,8 +136,10 @@ def publish_audiences(
     """Select, suppress and write every audience for `as_of`, then record the publish."""
     scored = scored_customers(con)
     previous = read_previous_members(out_root, as_of)
-    result = publish(scored, as_of, out_root, config, model_version=model_version, previous_members=previous)
+    phones = load_phone_book(con)
+    result = publish(scored, as_of, out_root, config, model_version=model_version, previous_members=previous, phones=phones)
     record_publish(con, result)
+    save_phone_book(con, phones)
     return result
 
 
