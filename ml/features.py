@@ -409,7 +409,7 @@ def past_snapshot_count(con, table: str = "ml_customer_features") -> int:
     """How many snapshot dates before the scoring one the feature mart holds (0: scoring only).
 
     The nightly run builds the past snapshots only when the churn model is due for training
-    (dbt var ``ml_training_snapshots``)."""
+    (environment variable ``RETENTION_ML_TRAINING_SNAPSHOTS`` of the dbt build)."""
     name = find_table(con, table)
     return max(int(con.execute(f"select count(distinct snapshot_date) from {name}").fetchall()[0][0]) - 1, 0)
 

@@ -58,9 +58,13 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return spec
 
 
-def dbt_environment(settings: Settings) -> dict[str, str]:
-    """The dbt profile reads these: one warehouse setting feeds every reader and writer."""
+def dbt_environment(settings: Settings, *, training_snapshots: bool = True) -> dict[str, str]:
+    """The dbt profile reads these: one warehouse setting feeds every reader and writer.
+
+    ``training_snapshots``: build the feature mart's past snapshots (read only when the churn
+    model trains); model int_snapshot_dates_generated reads it."""
     return {
+        "RETENTION_ML_TRAINING_SNAPSHOTS": "true" if training_snapshots else "false",
         "DUCKDB_PATH": str(settings.duckdb_path),
         "DUCKDB_MEMORY_LIMIT": settings.warehouse.memory_limit,
         "DUCKDB_THREADS": str(settings.warehouse.threads),
@@ -70,10 +74,10 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def dbt_environment_set(settings: Settings) -> Iterator[None]:
+def dbt_environment_set(settings: Settings, *, training_snapshots: bool = True) -> Iterator[None]:
     """`dbt_environment` in os.environ while a dbt invocation starts (dagster-dbt copies the
     process environment), then restored: one process may run pipelines on several warehouses."""
-    values = dbt_environment(settings)
+    values = dbt_environment(settings, training_snapshots=training_snapshots)
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
@@ -117,13 +121,13 @@ def warehouse_models(
         context.log.info(f"ML feature mart: training snapshots built, the churn model retrains ({training})")
     else:
         context.log.info("ML feature mart: only the scoring snapshot; the churn model in charge is not due for retraining")
-    dbt_vars = settings.dbt_vars() | {"ml_training_snapshots": training is not None}
+    dbt_vars = settings.dbt_vars()
     # unit tests check the SQL, not the data: they run in the test suite, not every night
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     if config.full_refresh:
         context.log.info("full refresh: every incremental model is rebuilt from all raw data")
         args.append("--full-refresh")
-    with dbt_environment_set(settings):
+    with dbt_environment_set(settings, training_snapshots=training is not None):
         invocation = dbt.cli(args, context=context)  # starts dbt with the environment above
     yield from invocation.stream()
     keep_parse_state(invocation.target_path, DBT_PROJECT_DIR / os.getenv("DBT_TARGET_PATH", "target"))

@@ -1,9 +1,11 @@
 -- The ML snapshot dates: the as-of date (snapshot 0, scoring) and ml_snapshot_count dates
--- before it, ml_snapshot_step_days apart (training and backtest). With ml_training_snapshots
--- false only the as-of date: a nightly run that scores but does not retrain.
+-- before it, ml_snapshot_step_days apart (training and backtest). With the environment variable
+-- RETENTION_ML_TRAINING_SNAPSHOTS=false only the as-of date: a nightly run that scores but does
+-- not retrain.
 
 {%- set step = var('ml_snapshot_step_days') | int %}
-{%- set past_snapshots = var('ml_snapshot_count') | int if retention.ml_training_snapshots() else 0 %}
+{%- set training = retention.ml_training_snapshots(env_var('RETENTION_ML_TRAINING_SNAPSHOTS', 'true')) %}
+{%- set past_snapshots = var('ml_snapshot_count') | int if training else 0 %}
 
 with
 
