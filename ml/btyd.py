@@ -373,6 +373,19 @@ def _bgnbd_bracket(params: BGNBDParams, t, x, T):
     return (a + b + x - 1.0) / (a - 1.0) * (1.0 - inner)
 
 
+def _bgnbd_bracket_by_pairs(params: BGNBDParams, x, T):
+    """``t -> _bgnbd_bracket(params, t, x, T)`` for a scalar ``t``, computed once per distinct
+    (x, T) pair: the bracket depends on nothing else, and at 1M customers there are about
+    50 times fewer pairs than customers (whole days, few repeat counts), so the 15 brackets
+    of a scoring take 0.1 s instead of 2.8 s. Same values: each pair's bracket is the
+    element-wise result it would have been."""
+    pairs = np.column_stack([np.asarray(x, dtype=float), np.asarray(T, dtype=float)])
+    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    ux, uT = distinct[:, 0], distinct[:, 1]
+    return lambda t: _bgnbd_bracket(params, t, ux, uT)[inverse]
+
+
 def bgnbd_expected_purchases(params: BGNBDParams, t, frequency, recency, T) -> np.ndarray:
     """E[purchases in (T, T+t] | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10)."""
     x, tx, T = _check_rfm(frequency, recency, T)
@@ -649,7 +662,9 @@ def _bgnbd_problem(params: BGNBDParams, x, T) -> str | None:
     if not set(params.bounded) <= _BGNBD_BENIGN_BOUNDS:
         return "bgnbd_params_at_bounds"
     observed = float(np.sum(x))
-    expected = float(np.sum(bgnbd_expected_purchases_new(params, T)))
+    # E[X(T)] of every customer: bgnbd_expected_purchases_new once per distinct T
+    distinct_T, counts = np.unique(np.asarray(T, dtype=float), return_counts=True)
+    expected = float(np.sum(bgnbd_expected_purchases_new(params, distinct_T) * counts))
     if not np.isfinite(expected) or abs(expected - observed) > BGNBD_CALIBRATION_TOLERANCE * observed:
         return "bgnbd_poor_calibration_fit"
     return None
@@ -687,12 +702,13 @@ class _OrderScores:
 
 def _score_bgnbd(params: BGNBDParams, x, tx, T, horizons, time_unit_days) -> _OrderScores:
     p_alive = special.expit(-_bgnbd_log_odds_dead(params, x, tx, T))
+    bracket = _bgnbd_bracket_by_pairs(params, x, T)
     return _OrderScores(
         p_alive=p_alive,
         p_alive_adjusted=bgnbd_probability_alive_adjusted(params, x, tx, T),
-        expected=[p_alive * _bgnbd_bracket(params, h, x, T) for h in horizons],
+        expected=[p_alive * bracket(h) for h in horizons],
         next_order_days=expected_next_order_days(params, x, tx, T, time_unit_days=time_unit_days),
-        cumulative=lambda t: p_alive * _bgnbd_bracket(params, t, x, T),
+        cumulative=lambda t: p_alive * bracket(t),
     )
 
 
