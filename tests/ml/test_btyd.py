@@ -480,3 +480,16 @@ def test_inconsistent_inputs_raise():
         btyd.fit_and_score(summary.drop(columns="monetary_value"))
     with pytest.raises(ValueError, match="frequency"):
         btyd.fit_and_score(summary.assign(frequency=summary["frequency"] + 0.5))
+
+
+def test_bracket_by_distinct_pairs_equals_the_per_customer_bracket():
+    """Scoring computes the BG/NBD bracket once per distinct (x, T): the values must be the
+    per-customer ones exactly, in the customers' order."""
+    params = btyd.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 6, 5_000).astype(float)
+    T = rng.integers(1, 80, 5_000) / 7.0  # whole days in weeks: many customers share a pair
+    bracket = btyd._bgnbd_bracket_by_pairs(params, x, T)
+    for t in (0.0, 90 / 7, 365.25 / 12 / 7, 52.0):
+        np.testing.assert_array_equal(bracket(t), btyd._bgnbd_bracket(params, t, x, T))
+    assert len(np.unique(np.column_stack([x, T]), axis=0)) < len(x) / 5
