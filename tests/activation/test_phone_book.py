@@ -76,3 +76,16 @@ def test_publish_with_a_remembered_phone_book_writes_the_same_files(tmp_path, co
     assert remembered.learned == {}
     assert [f["sha256"] for f in second.manifest["files"]] == [f["sha256"] for f in first.manifest["files"]]
     assert any(f["path"].endswith("meta.csv") and f["rows"] >= 2 for f in first.manifest["files"])
+
+
+def test_phone_book_never_leaves_the_warehouse_as_parquet(tmp_path):
+    from core.warehouse import export_schema_to_parquet
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    book = load_phone_book(con)
+    book.e164("+44 20 7031 3000", "GB")
+    save_phone_book(con, book)
+    con.execute("create table activation.winback_effect as select 1 as audience")
+    written = export_schema_to_parquet(con, "activation", tmp_path / "parquet")
+    assert written == {"winback_effect": 1}
+    assert [p.name for p in (tmp_path / "parquet").iterdir()] == ["winback_effect.parquet"]
