@@ -7,7 +7,9 @@ Layout of one publish::
         <audience>/email_list.csv      plain, for the seller's own email tool
         <audience>/meta.csv            Meta customer list, hashed
         <audience>/google.csv          Google Customer Match, hashed (Country/Zip plain)
-        <audience>/cs_tasks.csv        plain, for the seller's own customer-service tool
+        <audience>/cs_tasks.csv        for the seller's customer-service team: who, why, what to
+                                       say; no email or phone (those leave the warehouse only in
+                                       the email-tool list: join on customer_id)
         <audience>/members.csv         treated customer_ids (what the next delta compares to)
         <audience>/delta.csv           customer_id, change (added/removed) vs previous publish
 
@@ -54,7 +56,6 @@ from activation.normalize import (
     META_HEADER,
     PhoneBook,
     RelayMatcher,
-    format_phone_international,
     google_row,
     is_missing,
     meta_row,
@@ -104,8 +105,6 @@ EMAIL_LIST_HEADER = [
 CS_TASK_HEADER = [
     "customer_id",
     "name",
-    "email",
-    "phone",
     "value_tier",
     "predicted_clv_12m",
     "churn_probability",
@@ -134,7 +133,7 @@ HEADERS = {
 }
 IDENTIFIERS = {
     "email_list": "plain (seller's own email tool)",
-    "cs_tasks": "plain (seller's own customer-service tool; never upload to ad platforms)",
+    "cs_tasks": "customer_id and name; no email or phone (the email-tool list has them, by customer_id)",
     "meta": "sha256 hex lowercase; extern_id plain",
     "google": "sha256 hex lowercase; Country and Zip plain",
 }
@@ -400,10 +399,6 @@ def _email_list_rows(members: pd.DataFrame, cfg: ActivationConfig):
 
 def _cs_task_rows(members: pd.DataFrame, cfg: ActivationConfig):
     for row in _records(members):
-        email = row["email_norm"] if row["email_valid"] and not row["email_is_relay"] else None
-        phone = format_phone_international(row["phone"], row["country"])
-        if phone is None and not is_missing(row["phone"]):
-            phone = str(row["phone"]).strip()  # a person can still read an odd format
         name = " ".join(str(v).strip() for v in (row["first_name"], row["last_name"]) if not is_missing(v))
         clv, prob, lapse = (
             row["predicted_clv_12m"],
@@ -414,8 +409,6 @@ def _cs_task_rows(members: pd.DataFrame, cfg: ActivationConfig):
         yield [
             row["customer_id"],
             _text(name),
-            email,
-            phone,
             _text(row["value_tier"]),
             None if is_missing(clv) else round(float(clv), 2),
             None if is_missing(prob) else round(float(prob), 3),
@@ -533,7 +526,7 @@ def _write_audience(
         if dest == "email_list":
             rows = _email_list_rows(rows_frame.join(contacts), cfg)
         elif dest == "cs_tasks":
-            rows = _cs_task_rows(rows_frame.join(contacts), cfg)
+            rows = _cs_task_rows(rows_frame, cfg)
         else:
             rows = _hashed_rows(rows_frame, dest, relay, phones)
         info = atomic_write_csv(folder / f"{dest}.csv", HEADERS[dest], rows)

@@ -50,7 +50,6 @@ __all__ = [
     "PhoneBook",
     "RelayMatcher",
     "as_bool",
-    "format_phone_international",
     "google_row",
     "is_missing",
     "meta_row",
@@ -211,14 +210,6 @@ class PhoneBook:
             value = normalize_phone_e164(raw, country)
             self.known[key] = self.learned[key] = value
             return value
-
-
-def format_phone_international(raw: object, country: object = None) -> str | None:
-    """Human-readable international format for people (CS task lists)."""
-    number = _parse_phone(raw, country)
-    if number is None:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def _letters_only(text: str) -> str:

@@ -72,7 +72,7 @@ def test_headers_are_exact(suppression_export):
     assert first["google.csv"] == "Email,Phone,First Name,Last Name,Country,Zip"
     assert first["email_list.csv"].startswith("customer_id,email,first_name,last_name,phone,")
     assert first["cs_tasks.csv"] == (
-        "customer_id,name,email,phone,value_tier,predicted_clv_12m,churn_probability,"
+        "customer_id,name,value_tier,predicted_clv_12m,churn_probability,"
         "days_since_last_order,favourite_category,reasons,recommended_action,action_detail,"
         "action_reason,opening_line"
     )
@@ -148,9 +148,9 @@ def test_relay_addresses_and_plain_emails_never_leak(suppression_export):
     meta = {r["extern_id"]: r for r in read_csv(suppression_export.export_dir / "at_risk_high_value" / "meta.csv")}
     assert meta["amazon_phone"]["email"] == ""
     assert meta["amazon_phone"]["phone"] == sha("14155552671")
+    # reachable by phone, so the CS team gets the task (the contact itself stays in the warehouse)
     cs = {r["customer_id"]: r for r in read_csv(suppression_export.export_dir / "at_risk_high_value" / "cs_tasks.csv")}
-    assert cs["amazon_phone"]["email"] == ""
-    assert cs["amazon_phone"]["phone"] == "+1 415-555-2671"
+    assert "amazon_phone" in cs
 
 
 def test_opted_out_customer_in_no_file_of_any_audience(tmp_path):
@@ -193,8 +193,10 @@ def test_email_list_and_cs_tasks_content(tmp_path):
     assert email["c1"]["action"] == "personal_contact"
     assert email["c2"]["action"] == "free_shipping_or_strong_discount"
     cs = {r["customer_id"]: r for r in read_csv(folder / "cs_tasks.csv")}
-    assert cs["c1"]["email"] == "zoe@example.com"
-    assert cs["c1"]["phone"] == "+44 20 7031 3000"
+    # emails and phones leave the warehouse in clear text only in the email-tool list
+    cs_text = (folder / "cs_tasks.csv").read_text(encoding="utf-8")
+    assert "@" not in cs_text and "7031" not in cs_text and "example.com" not in cs_text
+    assert cs["c1"]["name"] == "Zoë =cmd|' /C calc'!A0"  # starts with a letter: nothing to defuse
     assert cs["c1"]["reasons"] == "service: 2 open tickets | logistics: 24-day delivery"
     assert cs["c1"]["recommended_action"] == "personal_contact"
     assert cs["c1"]["opening_line"].startswith("Hi Zoë, I'm reaching out personally")
