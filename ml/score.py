@@ -155,6 +155,7 @@ def score_customers(
             base=raw,
             directions=model.directions,
             predicts_encoded=model.predicts_encoded,
+            binned=model.binned_trees(),
         )
         for col in reasons.columns:
             out[col] = reasons[col].to_numpy()

@@ -180,6 +180,48 @@ class EncodedHGB:
         return self.estimator.predict_proba(X if isinstance(X, np.ndarray) else encode_matrix(X))
 
 
+class BinnedTrees:
+    """The trees of a fitted `EncodedHGB`, applied to its binned arrays (one byte per value).
+
+    The model bins every value before it learns, and each split compares a bin to a
+    threshold bin exactly as the value would compare to the threshold value. So a
+    prediction from binned rows equals `EncodedHGB.predict_proba` bit for bit (a test checks
+    this). Reasons use it for their ~7 what-if predictions per customer: at 1M customers a
+    binned prediction took 1.1 s against 1.9 s, and the what-if rows they copy are 8 times
+    smaller. It uses sklearn's private binning and tree predictors; the test fails when a
+    sklearn release changes them.
+    """
+
+    def __init__(self, estimator: HistGradientBoostingClassifier):
+        if estimator.n_trees_per_iteration_ != 1:
+            raise ValueError("BinnedTrees supports binary classifiers only")
+        self.estimator = estimator
+        self.missing = estimator._bin_mapper.missing_values_bin_idx_
+
+    def bin(self, X: np.ndarray) -> np.ndarray:
+        """`encode_matrix` array -> uint8 bins, row-major (what-if rows are copied by row)."""
+        return np.ascontiguousarray(self.estimator._bin_mapper.transform(X))
+
+    def bin_value(self, column: int, value: float) -> int:
+        """The bin of one encoded value of one column (NaN -> the missing-values bin)."""
+        row = np.full((1, self.estimator.n_features_in_), np.nan)
+        row[0, column] = value
+        return int(self.estimator._bin_mapper.transform(row)[0, column])
+
+    def predict_proba(self, X_binned: np.ndarray) -> np.ndarray:
+        """P(class 1) of binned rows: the same sums in the same order as sklearn's predict_proba."""
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+        est = self.estimator
+        with compute_threads(len(X_binned)):
+            n_threads = _openmp_effective_n_threads()
+            raw = np.zeros((len(X_binned), 1), dtype=est._baseline_prediction.dtype, order="F")
+            raw += est._baseline_prediction
+            for predictors in est._predictors:
+                raw[:, 0] += predictors[0].predict_binned(X_binned, self.missing, n_threads)
+        return est._loss.predict_proba(raw)[:, 1]
+
+
 class _LogisticModel:
     """Standardized logistic regression on imputed numerics and one-hot categoricals."""
 
@@ -246,6 +288,10 @@ class ChurnModel:
     def predicts_encoded(self) -> bool:
         """Whether `predict_raw` also takes `encode_matrix` arrays (models trained before it could not)."""
         return isinstance(self.base, EncodedHGB)
+
+    def binned_trees(self) -> BinnedTrees | None:
+        """The model's trees on binned arrays, for reasons (None: not a gradient-boosting model)."""
+        return BinnedTrees(self.base.estimator) if isinstance(self.base, EncodedHGB) else None
 
     def predict_raw(self, matrix: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Uncalibrated model probability (used for reasons) of a model matrix or its encoded array."""

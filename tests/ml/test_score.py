@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.features import add_derived_features
 from ml.reasons import CAUSE_PRIORITY_IMPACT
 from ml.score import risk_band, score_customers
 
@@ -127,18 +128,47 @@ class _DataFrameOnly:
         return self.base.predict_proba(X)
 
 
-def test_encoded_what_if_predictions_match_the_dataframe_path(trained, synthetic_frame, scored):
+def test_binned_what_if_predictions_match_the_dataframe_path(trained, synthetic_frame, scored):
+    """Scoring predicts the reasons' what-if rows from binned arrays (`BinnedTrees`); a model
+    that only takes DataFrames gets every reason from sklearn's own predict_proba. Same
+    scores and reasons, impacts bit for bit."""
     import dataclasses
 
     model = trained.model
-    assert model.predicts_encoded
+    assert model.predicts_encoded and model.binned_trees() is not None
     older = dataclasses.replace(model, base=_DataFrameOnly(model.base))
-    assert not older.predicts_encoded
+    assert not older.predicts_encoded and older.binned_trees() is None
     at = scored.scores["scored_at"].iloc[0].to_pydatetime()
     again = score_customers(older, synthetic_frame, model_version="v-test", scored_at=at, risk_cuts=(0.4, 0.8))
     reason_cols = [c for c in scored.scores.columns if c.startswith("reason_")]
     assert len(reason_cols) == 13 and scored.scores["reason_count"].sum() > 0
-    pd.testing.assert_frame_equal(again.scores, scored.scores)
+    pd.testing.assert_frame_equal(again.scores, scored.scores, check_exact=True)
+
+
+def test_binned_trees_predict_exactly_what_the_model_predicts(trained, synthetic_frame):
+    """Bit for bit, on the scoring rows and on rows made of every split threshold itself, the
+    values just above it, missing values and values far outside the training range."""
+    from ml.features import encode_matrix, to_matrix
+    from ml.train import BinnedTrees
+
+    model = trained.model
+    est = model.base.estimator
+    binned = BinnedTrees(est)
+    X = encode_matrix(to_matrix(add_derived_features(synthetic_frame), model.spec))
+    assert np.isnan(X).any()
+    edges = []
+    for predictors in est._predictors:
+        nodes = predictors[0].nodes[predictors[0].nodes["is_leaf"] == 0]
+        for feature, threshold in zip(nodes["feature_idx"], nodes["num_threshold"], strict=True):
+            for value in (threshold, np.nextafter(threshold, np.inf), np.nan, -1e12, 1e12):
+                row = X[len(edges) % len(X)].copy()
+                row[feature] = value
+                edges.append(row)
+    rows = np.vstack([X, np.array(edges)])
+    expected = est.predict_proba(rows)[:, 1]
+    got = binned.predict_proba(binned.bin(rows))
+    assert np.array_equal(got, expected)
+    assert binned.bin_value(0, np.nan) == binned.missing
 
 
 def test_scores_do_not_depend_on_the_order_of_the_feature_rows(trained, synthetic_frame, scored):
