@@ -59,6 +59,13 @@ def test_nightly_and_weekly_runs_succeed(pipeline):
     assert checks["churn_model:quality_gate"]
     assert checks["raw/shopify_orders:great_expectations_suite"]
     assert sum(1 for passed in checks.values() if not passed) == 0
+    # the weekly analyses are built by the weekly job, their tests with them, not every night
+    built = {run: {m.asset_key.to_user_string() for m in pipeline[run].get_asset_materialization_events()} for run in ("nightly", "weekly")}
+    weekly_marts = {"marts/churn_profiles", "marts/churn_by_dimension", "marts/campaign_impact", "marts/cohort_retention"}
+    assert weekly_marts <= built["weekly"] and not weekly_marts & built["nightly"]
+    assert {"marts/dim_customers", "marts/customer_segments", "marts/kpi_monthly"} <= built["nightly"]
+    weekly_checks = {c.asset_check_key.to_user_string(): c.passed for c in pipeline["weekly"].get_asset_check_evaluations()}
+    assert weekly_checks["marts/churn_profiles:unique_churn_profiles_profile_id"] and all(weekly_checks.values())
     scores = next(m for m in pipeline["nightly"].get_asset_materialization_events() if m.asset_key == dg.AssetKey("churn_scores"))
     seconds = {k: v.value for k, v in scores.materialization.metadata.items() if k.startswith("seconds_")}
     assert set(seconds) == {"seconds_btyd", "seconds_predict", "seconds_reasons", "seconds_total"}
@@ -116,6 +123,9 @@ def test_marts_and_scores_cover_every_customer(pipeline):
     assert len(contacts) > customers
     files = sorted((pipeline["root"] / "parquet_dir").rglob("*.parquet"))
     assert len(files) > 20
+    # the weekly job's analyses get their Parquet copies in the same run
+    profiles = pd.read_parquet(pipeline["root"] / "parquet_dir" / "marts" / "churn_profiles.parquet")
+    assert len(profiles) == con.execute("select count(*) from marts.churn_profiles").fetchall()[0][0] > 0
     for path in files:
         frame = pd.read_parquet(path)
         for column in frame.columns:

@@ -108,6 +108,9 @@ def warehouse_models(
 ):
     """`dbt build` (models and their tests) with the settings passed as dbt vars.
 
+    The nightly job builds every model but those tagged weekly, which the weekly job builds
+    (see jobs.py); dagster-dbt selects the models of the job's assets.
+
     The large staging models are incremental: a nightly build reads only the raw rows loaded
     since the last build. `full_refresh` rebuilds them from all raw data
     (`retention run nightly_pipeline --full-refresh`).

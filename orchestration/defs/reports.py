@@ -37,7 +37,16 @@ def alert_digest(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     )
 
 
-@dg.asset(group_name="weekly_report", kinds={"python", "email"}, deps=[alert_digest], pool=DUCKDB_POOL)
+# the marts of the weekly analyses the report reads (dbt models tagged weekly, see jobs.py)
+WEEKLY_MARTS = ("churn_by_dimension", "churn_profiles", "campaign_impact", "cohort_retention")
+
+
+@dg.asset(
+    group_name="weekly_report",
+    kinds={"python", "email"},
+    deps=[alert_digest, *(get_asset_key_for_model([warehouse_models], name) for name in WEEKLY_MARTS)],
+    pool=DUCKDB_POOL,
+)
 def weekly_stakeholder_report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """KPIs, trends, cohorts, segments, churn profiles, at-risk customers and win-back results for stakeholders."""
     settings = warehouse.load_settings()
@@ -53,11 +62,18 @@ def weekly_stakeholder_report(context: dg.AssetExecutionContext, warehouse: Ware
 @dg.asset(
     group_name="analyst",
     kinds={"parquet"},
-    deps=[get_asset_key_for_model([warehouse_models], "fct_orders"), churn_scores, winback_effect],
+    deps=[
+        get_asset_key_for_model([warehouse_models], "fct_orders"),
+        churn_scores,
+        winback_effect,
+        *(get_asset_key_for_model([warehouse_models], name) for name in WEEKLY_MARTS),
+    ],
     pool=DUCKDB_POOL,
 )
 def mart_parquet_exports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Every mart, the scores and the win-back results as Parquet files for analysts."""
+    """Every mart, the scores and the win-back results as Parquet files for analysts.
+
+    Both jobs end with it: the nightly one for what it built, the weekly one for the weekly analyses."""
     settings = warehouse.load_settings()
     out = settings.path(settings.paths.parquet_dir)
     written = {}

@@ -47,6 +47,27 @@ def test_definitions_hold_the_whole_pipeline():
     assert "weekly_report" not in {node.name for node in nightly.graph.node_defs}
 
 
+def test_weekly_analyses_are_built_by_the_weekly_job_before_the_report():
+    from orchestration.defs.jobs import nightly_pipeline, weekly_report
+
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
+    weekly_models = {"intermediate/int_order_churn_outcomes", "marts/churn_by_dimension", "marts/churn_profiles",
+                     "marts/churn_systemic_issues", "marts/campaign_impact", "marts/cohort_retention"}
+    nightly_keys = {k.to_user_string() for k in nightly_pipeline.selection.resolve(graph)}
+    weekly_keys = {k.to_user_string() for k in weekly_report.selection.resolve(graph)}
+    assert weekly_keys == weekly_models | {"weekly_stakeholder_report", "mart_parquet_exports"}
+    assert not nightly_keys & weekly_models and "weekly_stakeholder_report" not in nightly_keys
+    assert {"marts/dim_customers", "marts/cohort_second_order_conversion", "marts/kpi_monthly"} <= nightly_keys
+    # their dbt tests go with them
+    nightly_checks = {c.asset_key.to_user_string() for c in nightly_pipeline.selection.resolve_checks(graph)}
+    weekly_checks = {c.asset_key.to_user_string() for c in weekly_report.selection.resolve_checks(graph)}
+    assert weekly_checks == weekly_models and not nightly_checks & weekly_models
+    report = graph.get(dg.AssetKey("weekly_stakeholder_report"))
+    assert {"marts/churn_profiles", "marts/churn_by_dimension", "marts/campaign_impact", "marts/cohort_retention"} <= {
+        k.to_user_string() for k in report.parent_keys}
+
+
 def test_a_build_leaves_its_parse_state_for_the_next(tmp_path):
     from orchestration.defs.dbt import keep_parse_state
 
