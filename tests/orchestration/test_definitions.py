@@ -68,6 +68,19 @@ def test_weekly_analyses_are_built_by_the_weekly_job_before_the_report():
         k.to_user_string() for k in report.parent_keys}
 
 
+def test_the_dbt_resource_knows_the_dbt_version_without_asking_dbt():
+    """WarehouseDbt skips dagster-dbt's `dbt --version` subprocess and its unused adapter."""
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.defs.dbt import DBT_EXECUTABLE, WarehouseDbt, dbt_project
+
+    resource = defs().resources["dbt"]
+    assert isinstance(resource, WarehouseDbt)
+    asked = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)._cli_version
+    assert resource._cli_version == asked and asked.major == 1
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
 def test_a_build_leaves_its_parse_state_for_the_next(tmp_path):
     from orchestration.defs.dbt import keep_parse_state
 
