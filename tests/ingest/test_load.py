@@ -99,6 +99,34 @@ def test_same_file_twice_changes_nothing(con, tmp_path):
     assert scalar(con, "select count(*) from raw._quarantine") == 1
 
 
+def test_a_file_is_hashed_once_and_recognised_by_path_size_and_mtime(con, tmp_path):
+    """An unchanged landing file is not read again on later runs; any write to it is noticed."""
+    import hashlib
+    import os
+
+    table = RAW_TABLES["shopify_orders"]
+    path = shopify_file(tmp_path / "orders.json", [shopify_order(1)])
+    other = shopify_file(tmp_path / "other.json", [shopify_order(2)])
+    load_table(con, table, [path, other])
+    hashes = dict(con.execute("select source_file, sha256 from raw._file_hashes").fetchall())
+    assert hashes == {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in (path, other)}
+    assert load_table(con, table, [path, other]).summary()["files_skipped"] == 2
+    assert scalar(con, "select count(*) from raw._file_hashes") == 2  # nothing re-recorded
+
+    # same size and mtime: taken as the file hashed before (its bytes are not read again)
+    stat = path.stat()
+    shopify_file(path, [shopify_order(3)])
+    assert path.stat().st_size == stat.st_size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert load_table(con, table, [path]).summary()["files_skipped"] == 1
+    # a write that changes the modification time: hashed again and loaded as a new batch
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    report = load_table(con, table, [path])
+    assert report.summary()["files_loaded"] == 1
+    assert sorted(r[0] for r in con.execute("select id from raw.shopify_orders").fetchall()) == ["1", "2", "3"]
+    assert scalar(con, "select sha256 from raw._file_hashes where source_file = ?", [str(path)]) == report.files[0].batch_id
+
+
 def test_a_load_checkpoints_once_at_the_end_and_restores_the_threshold(con, tmp_path):
     table = RAW_TABLES["shopify_orders"]
     files = [shopify_file(tmp_path / f"orders_{i}.json", [shopify_order(i)]) for i in range(1, 4)]
