@@ -320,10 +320,15 @@ class _WhatIf:
     fewer bytes per row.
     """
 
-    def __init__(self, X: np.ndarray, columns: _Columns, predict: Callable[[np.ndarray], np.ndarray], binned=None):
+    def __init__(
+        self, X: np.ndarray, columns: _Columns, predict: Callable[[np.ndarray], np.ndarray], binned=None, binned_values=None
+    ):
         self.columns = columns
         self.binned = binned
-        self.values = binned.bin(X) if binned is not None else X
+        if binned is None:
+            self.values = X
+        else:
+            self.values = binned.bin(X) if binned_values is None else binned_values
         self.predict = binned.predict_proba if binned is not None else predict
 
     def healthy(self, rows_values: np.ndarray, cols: tuple[str, ...], reference: dict[str, object]) -> np.ndarray:
@@ -354,6 +359,8 @@ def contributions(
     directions: dict | None = None,
     predicts_encoded: bool = False,
     binned=None,
+    encoded: np.ndarray | None = None,
+    binned_values: np.ndarray | None = None,
 ) -> np.ndarray:
     """(rows x groups) drop in predicted probability when a group is set to healthy values.
 
@@ -365,16 +372,17 @@ def contributions(
     which keeps a million customers fast. With ``predicts_encoded``, ``predict`` also takes
     `encode_matrix` arrays, and the what-if rows are passed that way (no DataFrame per call).
     With ``binned`` (`ml.train.BinnedTrees` of the same model), the what-if rows are
-    predicted from binned arrays instead: the same probabilities, faster.
+    predicted from binned arrays instead: the same probabilities, faster. ``encoded`` and
+    ``binned_values``: `encode_matrix(matrix)` and its bins, when the caller has them.
     """
     columns = _Columns(matrix)
-    X = encode_matrix(matrix)
+    X = encode_matrix(matrix) if encoded is None else encoded
 
     def run(rows_x: np.ndarray) -> np.ndarray:
         return predict(rows_x if predicts_encoded else decode_matrix(rows_x, matrix))
 
     base = predict(matrix) if base is None else np.asarray(base, dtype=float)
-    what_if = _WhatIf(X, columns, run, binned)
+    what_if = _WhatIf(X, columns, run, binned, binned_values)
     out = np.zeros((len(matrix), len(groups)), dtype=np.float32)
     state_cols = tuple(c for g in groups if g.state for c in g.columns)
     context, context_p = what_if.values, base
@@ -697,11 +705,22 @@ def explain(
     causes_first: bool = True,
     predicts_encoded: bool = False,
     binned=None,
+    encoded: np.ndarray | None = None,
+    binned_values: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Top reasons per row of ``matrix`` (model input) with details from ``frame`` (raw values)."""
     groups = resolve_groups(spec)
     contrib = contributions(
-        predict, matrix, reference, groups, base=base, directions=directions, predicts_encoded=predicts_encoded, binned=binned
+        predict,
+        matrix,
+        reference,
+        groups,
+        base=base,
+        directions=directions,
+        predicts_encoded=predicts_encoded,
+        binned=binned,
+        encoded=encoded,
+        binned_values=binned_values,
     )
     idx, vals = top_reasons(contrib, groups, top_k=top_k, min_impact=min_impact, causes_first=causes_first)
     return reason_columns(frame, idx, vals, groups, top_k=top_k)

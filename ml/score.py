@@ -104,7 +104,8 @@ def score_customers(
         notes.append(bt_note)
 
     t = time.perf_counter()
-    prob, raw, matrix = model.predict_frame(rows)
+    prediction = model.predict(rows)
+    prob, raw, matrix = prediction.probability, prediction.raw, prediction.matrix
     timings["predict"] = round(time.perf_counter() - t, 2)
 
     out = pd.DataFrame(
@@ -156,6 +157,8 @@ def score_customers(
             directions=model.directions,
             predicts_encoded=model.predicts_encoded,
             binned=model.binned_trees(),
+            encoded=prediction.encoded,
+            binned_values=prediction.binned,
         )
         for col in reasons.columns:
             out[col] = reasons[col].to_numpy()

@@ -303,17 +303,41 @@ class ChurnModel:
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         return np.clip(self.calibrator.predict(raw), 0.0, 1.0) if self.calibrator is not None else raw
 
-    def predict_frame(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None, pd.DataFrame | None]:
-        """(calibrated churn probability, raw probability, model matrix) for rows of ``frame``.
+    def predict(self, frame: pd.DataFrame) -> Prediction:
+        """Churn probability of the rows of ``frame``, with the model input it was computed from.
 
         ``frame`` must already carry the BTYD feature columns when the model uses them
-        (`ml.features.add_btyd_features`). Fallback models return (probability, None, None).
+        (`ml.features.add_btyd_features`). A gradient-boosting model predicts from binned
+        arrays (`BinnedTrees`, the same probabilities), which reasons reuse.
         """
         if self.base is None:
-            return fallback_probability(self, frame), None, None
+            return Prediction(fallback_probability(self, frame))
         matrix = to_matrix(frame, self.spec)
-        raw = self.predict_raw(matrix)
-        return self.calibrate(raw), raw, matrix
+        binned = self.binned_trees()
+        if binned is None:
+            raw = self.predict_raw(matrix)
+            return Prediction(self.calibrate(raw), raw, matrix)
+        encoded = encode_matrix(matrix)
+        binned_values = binned.bin(encoded)
+        raw = binned.predict_proba(binned_values)
+        return Prediction(self.calibrate(raw), raw, matrix, encoded, binned_values)
+
+    def predict_frame(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None, pd.DataFrame | None]:
+        """(calibrated churn probability, raw probability, model matrix) for rows of ``frame``
+        (`predict`); fallback models return (probability, None, None)."""
+        prediction = self.predict(frame)
+        return prediction.probability, prediction.raw, prediction.matrix
+
+
+@dataclass
+class Prediction:
+    """What `ChurnModel.predict` computed."""
+
+    probability: np.ndarray  # calibrated churn probability
+    raw: np.ndarray | None = None  # uncalibrated model probability (None: fallback model)
+    matrix: pd.DataFrame | None = None  # model input (`to_matrix`)
+    encoded: np.ndarray | None = None  # `encode_matrix(matrix)`, when predicted from it
+    binned: np.ndarray | None = None  # `BinnedTrees.bin(encoded)`, when predicted from it
 
 
 def recency_score(frame: pd.DataFrame) -> np.ndarray:
