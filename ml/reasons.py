@@ -55,6 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ml.features import FeatureSpec, decode_matrix, encode_matrix
 
@@ -657,6 +658,19 @@ def detail(group: ReasonGroup, frame: pd.DataFrame) -> pd.Series:
     return (col.replace("_", " ") + " = " + values).astype("string")
 
 
+def _strings(values: np.ndarray) -> pd.Series:
+    """A "string" Series from an object array (None -> <NA>)."""
+    return pd.Series(pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string())))
+
+
+def _arrow_strings(values: pd.Series) -> pa.Array:
+    """The Arrow array behind a "string" Series (one chunk, large_string)."""
+    arr = pa.array(values.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
 def reason_columns(
     frame: pd.DataFrame,
     idx: np.ndarray,
@@ -666,7 +680,8 @@ def reason_columns(
 ) -> pd.DataFrame:
     """reason_<k>, reason_<k>_cause, reason_<k>_detail, reason_<k>_impact for k = 1..top_k.
 
-    Details are built only for the rows where a group is among their reasons.
+    Details are built only for the rows where a group is among their reasons, and stay
+    Arrow strings: each group's details are placed in row order with one `take`.
     """
     n = len(frame)
     out: dict[str, object] = {}
@@ -675,19 +690,22 @@ def reason_columns(
     positional = frame.reset_index(drop=True)
     for k in range(top_k):
         col_idx = idx[:, k] if idx.shape[1] > k else np.full(n, -1)
-        out[f"reason_{k + 1}"] = names[col_idx]  # -1 picks the trailing None
-        out[f"reason_{k + 1}_cause"] = causes[col_idx]
-        details = np.full(n, None, dtype=object)
+        out[f"reason_{k + 1}"] = _strings(names[col_idx])  # -1 picks the trailing None
+        out[f"reason_{k + 1}_cause"] = _strings(causes[col_idx])
+        pieces: list[pa.Array] = []
+        position = np.full(n, -1, dtype=np.int64)
+        offset = 0
         for j, group in enumerate(groups):
             rows = np.flatnonzero(col_idx == j)
             if len(rows):
-                details[rows] = detail(group, positional.iloc[rows]).to_numpy(dtype=object, na_value=None)
-        out[f"reason_{k + 1}_detail"] = details
+                pieces.append(_arrow_strings(detail(group, positional.iloc[rows])))
+                position[rows] = np.arange(offset, offset + len(rows))
+                offset += len(rows)
+        pieces.append(pa.nulls(1, pa.large_string()))  # the rows without a k-th reason
+        position[position < 0] = offset
+        out[f"reason_{k + 1}_detail"] = pd.Series(pd.arrays.ArrowStringArray(pa.concat_arrays(pieces).take(position)))
         out[f"reason_{k + 1}_impact"] = impacts[:, k] if impacts.shape[1] > k else np.full(n, np.nan)
-    result = pd.DataFrame(out, index=frame.index)
-    for k in range(top_k):
-        for suffix in ("", "_cause", "_detail"):
-            result[f"reason_{k + 1}{suffix}"] = result[f"reason_{k + 1}{suffix}"].astype("string")
+    result = pd.DataFrame({name: (v if isinstance(v, np.ndarray) else v.array) for name, v in out.items()}, index=frame.index)
     result["reason_count"] = (idx[:, :top_k] >= 0).sum(axis=1).astype("int8")
     return result
 
