@@ -9,11 +9,13 @@ run them (`retention run ...`, the Dagster jobs executed in process):
 2. full run     `retention run ingest_sources` loads every file; the last day of raw records
                 is held back (ingest/demo/replay.py) so that there is a "tomorrow"; then
                 `retention run nightly_pipeline weekly_report`: dbt builds everything from
-                scratch, the churn model is trained, backtested and scores everyone,
-                audiences are published, the alert digest and the weekly report are sent
+                scratch (the weekly analyses in the weekly job), the churn model is trained,
+                backtested and scores everyone, audiences are published, the alert digest
+                and the weekly report are sent
 3. one day      the held-back day is appended to the raw tables as one new load, then
-                `retention run nightly_pipeline`: incremental staging, marts rebuilt,
-                model and scores, audiences, digest
+                `retention run nightly_pipeline`: incremental staging, the nightly marts
+                rebuilt (not the weekly analyses, dbt tag weekly), model and scores,
+                audiences, digest, Parquet copies
 4. pandas       the per-customer RFM and purchase-interval metrics written the way an
                 analyst would in a notebook, on the same orders, against the warehouse models
 5. backtest     the quality of the model the full run trained, from its metrics.json: ROC AUC
