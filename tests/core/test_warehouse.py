@@ -73,3 +73,8 @@ def test_parquet_exports_leave_contact_columns_in_the_warehouse(tmp_path):
     assert customers.iloc[0].tolist() == ["c1", 3, "London"]
     assert pd.read_parquet(tmp_path / "kpi_daily.parquet")["orders"].tolist() == [2]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dim_customers.parquet", "kpi_daily.parquet"]
+    # the export writes without keeping row order, and leaves the connection's setting as it was
+    assert con.execute("select current_setting('preserve_insertion_order')").fetchall() == [(True,)]
+    con.execute("set preserve_insertion_order = false")
+    export_schema_to_parquet(con, "marts", tmp_path)
+    assert con.execute("select current_setting('preserve_insertion_order')").fetchall() == [(False,)]
