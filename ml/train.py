@@ -322,12 +322,6 @@ class ChurnModel:
         raw = binned.predict_proba(binned_values)
         return Prediction(self.calibrate(raw), raw, matrix, encoded, binned_values)
 
-    def predict_frame(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None, pd.DataFrame | None]:
-        """(calibrated churn probability, raw probability, model matrix) for rows of ``frame``
-        (`predict`); fallback models return (probability, None, None)."""
-        prediction = self.predict(frame)
-        return prediction.probability, prediction.raw, prediction.matrix
-
 
 @dataclass
 class Prediction:
@@ -716,7 +710,7 @@ def train_and_backtest(frame: pd.DataFrame, config: TrainConfig | None = None) -
 
     # ---- backtest -------------------------------------------------------------------------
     t_eval = time.perf_counter()
-    p_bt, _, _ = model.predict_frame(backtest)
+    p_bt = model.predict(backtest).probability
     recency = recency_score(backtest)
     report: dict = {
         "method": model.method,
