@@ -156,7 +156,7 @@ def score_customers(
             base=raw,
             directions=model.directions,
             predicts_encoded=model.predicts_encoded,
-            binned=model.binned_trees(),
+            binned=prediction.trees,
             encoded=prediction.encoded,
             binned_values=prediction.binned,
         )

@@ -320,7 +320,7 @@ class ChurnModel:
         encoded = encode_matrix(matrix)
         binned_values = binned.bin(encoded)
         raw = binned.predict_proba(binned_values)
-        return Prediction(self.calibrate(raw), raw, matrix, encoded, binned_values)
+        return Prediction(self.calibrate(raw), raw, matrix, encoded, binned_values, binned)
 
 
 @dataclass
@@ -332,6 +332,7 @@ class Prediction:
     matrix: pd.DataFrame | None = None  # model input (`to_matrix`)
     encoded: np.ndarray | None = None  # `encode_matrix(matrix)`, when predicted from it
     binned: np.ndarray | None = None  # `BinnedTrees.bin(encoded)`, when predicted from it
+    trees: BinnedTrees | None = None  # the trees that binned and predicted them
 
 
 def recency_score(frame: pd.DataFrame) -> np.ndarray:
