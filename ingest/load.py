@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -645,6 +646,15 @@ class _Turn:
         self.order._pass()
 
 
+PROGRESS_SECONDS = 5.0
+
+
+def _progress_line(table: str, done: list[FileResult], total: int) -> str:
+    counts = {status: sum(f.status == status for f in done) for status in ("loaded", "skipped", "rejected")}
+    parts = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    return f"{table}: {len(done)}/{total} files ({parts})"
+
+
 def load_table(
     con: duckdb.DuckDBPyConnection,
     table: RawTable,
@@ -694,12 +704,16 @@ def load_table(
                     pass
 
     pool = ThreadPoolExecutor(max(1, min(readers, len(files))), thread_name_prefix=f"load-{table.table}")
+    reported = time.monotonic()
     try:
         futures = [pool.submit(load, index, path) for index, path in enumerate(files)]
         for index, future in enumerate(futures, start=1):
             report.files.append(future.result())
-            if progress:
-                progress(f"{table.table}: {index}/{len(files)} files")
+            # every PROGRESS_SECONDS and at the end: one line per file was hundreds of lines
+            # (and run-log writes) a night for files that were loaded long ago
+            if progress and (index == len(files) or time.monotonic() - reported >= PROGRESS_SECONDS):
+                reported = time.monotonic()
+                progress(_progress_line(table.table, report.files, len(files)))
     finally:
         # after an unexpected error (or an interrupt) the files not started yet are left for
         # the next run; the ones being read finish their turn first

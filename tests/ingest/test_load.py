@@ -286,6 +286,20 @@ def test_files_read_in_parallel_load_exactly_as_one_at_a_time(tmp_path):
     assert [Path(b[0]).name for b in parallel["batches"]] == [f.name for f in files if f.name != "orders_03_copy.json"]
 
 
+def test_progress_is_reported_at_the_end_and_every_few_seconds_not_per_file(con, tmp_path, monkeypatch):
+    files = many_shopify_files(tmp_path / "landing")
+    table = RAW_TABLES["shopify_orders"]
+    lines: list[str] = []
+    load_table(con, table, files, progress=lines.append)
+    assert lines == ["shopify_orders: 11/11 files (8 loaded, 1 skipped, 2 rejected)"]
+
+    # a slow load reports as it goes: here every file takes "longer" than the interval
+    monkeypatch.setattr(load, "PROGRESS_SECONDS", 0.0)
+    lines.clear()
+    load_table(con, table, files[:3], progress=lines.append)
+    assert lines == [f"shopify_orders: {n}/3 files ({n} skipped)" for n in (1, 2, 3)]
+
+
 def test_a_path_that_cannot_be_read_is_rejected_by_name_and_the_rest_loads(con, tmp_path):
     table = RAW_TABLES["shopify_orders"]
     first = shopify_file(tmp_path / "a.json", [shopify_order(1)])
