@@ -145,3 +145,21 @@
 {% macro spark__fingerprint(columns) -%}
     sum(cast(xxhash64({{ columns | join(', ') }}) as decimal(38, 0)))
 {%- endmacro %}
+
+{#-
+    64-bit hash of one row's columns, to tell whether a built row still matches its inputs
+    without carrying every column through the join: rows with equal values (nulls included)
+    hash equal; a changed row hashes equal only by collision (about 1 in 2^64). Both sides
+    must pass the same expressions with the same types.
+-#}
+{% macro row_hash(columns) -%}
+    {{ return(adapter.dispatch('row_hash', 'retention')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__row_hash(columns) -%}
+    xxhash64({{ columns | join(', ') }})
+{%- endmacro %}
