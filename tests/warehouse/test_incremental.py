@@ -10,6 +10,7 @@ Every table of every dbt schema must hold the same rows in both.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -119,6 +120,54 @@ def _merge_two_customers(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime)
     return a_account, b_account
 
 
+def _split_a_customer(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> tuple[str, str]:
+    """A new version of the one Shopify order of an account linked to one other account, with
+    another email, name and no phone: nothing links the two any more, the person splits in two.
+
+    An order then moves to another customer and the running totals of the customer it leaves
+    change too. Returns the Shopify account and the other account."""
+    account, other, order = con.execute(
+        """
+        with identities as (select * from intermediate.int_customer_identities_resolved)
+        select shopify.account_id, other.account_id, orders.platform_order_id
+        from identities as shopify
+        inner join identities as other
+            on shopify.customer_id = other.customer_id and shopify.account_id <> other.account_id
+        inner join intermediate.int_orders_converted as orders
+            on shopify.account_id = orders.account_id
+        where shopify.platform = 'shopify' and shopify.account_order_count = 1 and shopify.cluster_account_count = 2
+            and orders.platform_order_id not in (select id from raw.shopify_orders where _loaded_at = $loaded_at)
+        order by shopify.account_id
+        limit 1
+        """,
+        {"loaded_at": loaded_at},
+    ).fetchone()
+    con.execute(
+        """
+        insert into raw.shopify_orders
+        select * replace (
+            $email as email,
+            null as phone,
+            cast(json_merge_patch(customer, $person) as varchar) as customer,
+            cast(json_merge_patch(shipping_address, $person) as varchar) as shipping_address,
+            md5(_record_hash) as _record_hash,
+            $loaded_at as _loaded_at,
+            'split' as _batch_id
+        )
+        from raw.shopify_orders
+        where id = $order
+        qualify row_number() over (order by _loaded_at desc, _row_number desc) = 1
+        """,
+        {
+            "email": f"split-{order}@example.com",
+            "person": json.dumps({"email": f"split-{order}@example.com", "phone": None, "first_name": "Split", "last_name": order}),
+            "order": order,
+            "loaded_at": loaded_at,
+        },
+    )
+    return account, other
+
+
 def _cancel_old_orders(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> list[str]:
     """Five paid Shopify orders of earlier nights cancelled (other orders than the refunds)."""
     _new_versions(
@@ -200,6 +249,7 @@ def builds(tmp_path_factory):
             updated = _update_old_records(con, tonight)
             corrected_fx_days = _correct_fx_rates(con, tonight)
             merged_accounts = _merge_two_customers(con, tonight)
+            split_accounts = _split_a_customer(con, tonight)
             cancelled_orders = _cancel_old_orders(con, tonight)
             customers_before = con.execute(
                 "select count(distinct customer_id) from intermediate.int_customer_identities_resolved where account_id in (?, ?)",
@@ -219,6 +269,7 @@ def builds(tmp_path_factory):
         "updated": updated,
         "corrected_fx_days": corrected_fx_days,
         "merged_accounts": merged_accounts,
+        "split_accounts": split_accounts,
         "cancelled_orders": cancelled_orders,
         "customers_before": customers_before,
         "staged_before": staged_before,
@@ -310,6 +361,12 @@ def test_incremental_run_equals_full_rebuild(builds):
             list(builds["merged_accounts"]),
         ).fetchone()
         assert merged[0] == 1 and merged[1] >= 2
+        # the split moved an order built on earlier nights away from the customer it shared
+        split = con.execute(
+            "select count(distinct customer_id) from warehouse.intermediate.int_customer_identities_resolved where account_id in (?, ?)",
+            list(builds["split_accounts"]),
+        ).fetchone()
+        assert split[0] == 2
         # orders cancelled tonight left the churn outcomes built on earlier nights
         cancelled = builds["cancelled_orders"]
         placeholders = ", ".join("?" for _ in cancelled)
