@@ -378,11 +378,16 @@ def _bgnbd_bracket_by_pairs(params: BGNBDParams, x, T):
     (x, T) pair: the bracket depends on nothing else, and at 1M customers there are about
     50 times fewer pairs than customers (whole days, few repeat counts), so the 15 brackets
     of a scoring take 0.1 s instead of 2.8 s. Same values: each pair's bracket is the
-    element-wise result it would have been."""
-    pairs = np.column_stack([np.asarray(x, dtype=float), np.asarray(T, dtype=float)])
-    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    ux, uT = distinct[:, 0], distinct[:, 1]
+    element-wise result it would have been. The pairs are found by one sort on (x, T):
+    0.1 s at 1M customers against 0.9 s for ``np.unique(axis=0)``."""
+    x, T = np.asarray(x, dtype=float).reshape(-1), np.asarray(T, dtype=float).reshape(-1)
+    order = np.lexsort((T, x))
+    sorted_x, sorted_T = x[order], T[order]
+    first = np.ones(len(x), dtype=bool)  # the first row of each distinct pair in sort order
+    first[1:] = (sorted_x[1:] != sorted_x[:-1]) | (sorted_T[1:] != sorted_T[:-1])
+    inverse = np.empty(len(x), dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    ux, uT = sorted_x[first], sorted_T[first]
     return lambda t: _bgnbd_bracket(params, t, ux, uT)[inverse]
 
 
