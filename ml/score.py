@@ -110,7 +110,8 @@ def score_customers(
 
     out = pd.DataFrame(
         {
-            "customer_id": rows["customer_id"].to_numpy(),
+            # .array keeps Arrow strings Arrow: a round trip through Python objects took ~1 s at 1M
+            "customer_id": rows["customer_id"].array,
             "snapshot_date": as_of_date.date(),
             "churn_probability": prob,
             "risk_band": risk_band(prob, risk_cuts),
@@ -161,7 +162,10 @@ def score_customers(
             binned_values=prediction.binned,
         )
         for col in reasons.columns:
-            out[col] = reasons[col].to_numpy()
+            # the text columns become the default "str" dtype (missing = NaN) they had
+            # through .to_numpy(), without the round trip through Python objects
+            values = reasons[col]
+            out[col] = (values.astype("str") if isinstance(values.dtype, pd.StringDtype) else values).array
     else:
         for k in range(1, top_k + 1):
             out[f"reason_{k}"] = pd.Series([None] * len(out), dtype="string")
