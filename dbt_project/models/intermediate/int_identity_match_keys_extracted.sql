@@ -47,11 +47,11 @@ unioned as (
 ),
 
 final as (
+    -- no id column and no separate value: they doubled the stored text, and writing it took
+    -- 0.7-1.1 s of the model's 1.3-2.4 s at 1M customers (test: unique account_id + match_key)
     select
-        account_id || '~' || key_type || ':' || key_value as account_match_key_id,
         account_id,
         key_type,
-        key_value,
         key_type || ':' || key_value as match_key
     from unioned
 )
