@@ -34,6 +34,7 @@ from activation.normalize import (
     RelayMatcher,
     as_bool,
     is_missing,
+    map_values,
     normalize_email,
 )
 
@@ -152,7 +153,7 @@ class AudienceDefinition(BaseModel):
         if self.max_orders is not None:
             mask &= orders <= self.max_orders
         if self.frequency_declining is not None:
-            declining = customers["is_frequency_declining"].map(as_bool)
+            declining = map_values(customers["is_frequency_declining"], as_bool).astype(bool)
             mask &= declining == self.frequency_declining
         return mask.fillna(False).astype(bool)
 
@@ -220,8 +221,9 @@ def with_reason_lists(customers: pd.DataFrame) -> pd.DataFrame:
     """``customers`` with a ``reasons`` list per row built from the flat reason columns.
 
     The warehouse hands reasons over flat (`ml.churn_scores` columns); `publish` builds
-    the lists only for the customers some audience selects (at 1M customers, building them
-    for everyone took 6.9 s). A frame that already has ``reasons`` is returned as it is.
+    the lists only for the rows of the CS task files (`recommend_actions` reads the flat
+    columns: at 1M customers, building lists for everyone took 6.9 s, for the 394k selected
+    customers 1.3 s). A frame that already has ``reasons`` is returned as it is.
     """
     flat = [c for c in reason_column_names() if c in customers.columns]
     if "reasons" in customers.columns or not flat:
@@ -262,30 +264,33 @@ def prepare_contacts(customers: pd.DataFrame, relay: RelayMatcher, phones: Phone
 
     ``phones``: numbers normalised on earlier runs (a new, empty one by default)."""
     phones = phones if phones is not None else PhoneBook()
-    email_raw = customers["email"]
-    email_norm = email_raw.map(normalize_email)
-    is_relay = email_raw.map(relay)
-    phone_e164 = pd.Series(
-        [phones.e164(p, c) for p, c in zip(customers["phone"], customers["country"], strict=True)],
-        index=customers.index,
-        dtype=object,
-    )
+
+    def per_value(column: str, func) -> pd.Series:
+        # once per distinct value (`map_values`): row by row this took 1.5 s at 1M customers
+        return pd.Series(map_values(customers[column], func), index=customers.index)
+
+    email_norm = per_value("email", normalize_email)
+    phone_present = ~per_value("phone", is_missing).astype(bool)
+    # PhoneBook.e164 answers None for a missing number without looking it up
+    phone_e164 = pd.Series(None, index=customers.index, dtype=object)
+    present = customers.loc[phone_present, ["phone", "country"]].to_numpy(dtype=object)
+    phone_e164[phone_present] = [phones.e164(p, c) for p, c in present]
     email_consent = customers["email_consent"].astype(object).where(customers["email_consent"].notna(), "unknown")
     sms_consent = customers["sms_consent"].astype(object).where(customers["sms_consent"].notna(), "unknown")
     return pd.DataFrame(
         {
-            "email_present": ~email_raw.map(is_missing),
+            "email_present": ~per_value("email", is_missing).astype(bool),
             "email_norm": email_norm,
             "email_valid": email_norm.notna(),
-            "email_is_relay": is_relay,
+            "email_is_relay": per_value("email", relay).astype(bool),
             "phone_e164": phone_e164,
             "phone_valid": phone_e164.notna(),
-            "phone_present": ~customers["phone"].map(is_missing),
-            "opted_out": customers["is_opted_out"].map(as_bool),
+            "phone_present": phone_present,
+            "opted_out": per_value("is_opted_out", as_bool).astype(bool),
             "unsubscribed": (email_consent == "unsubscribed") | (sms_consent == "unsubscribed"),
             "email_subscribed": email_consent == "subscribed",
             "sms_subscribed": sms_consent == "subscribed",
-            "ads_consented": customers["ads_consent"].map(as_bool),
+            "ads_consented": per_value("ads_consent", as_bool).astype(bool),
         },
         index=customers.index,
     )

@@ -39,12 +39,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from activation.audiences import (
     AD_DESTINATIONS,
     AudienceDefinition,
     prepare_contacts,
+    reason_column_names,
     suppression_reasons,
     validate_scored,
     with_reason_lists,
@@ -58,10 +60,11 @@ from activation.normalize import (
     RelayMatcher,
     google_row,
     is_missing,
+    map_values,
     meta_row,
     normalize_country,
 )
-from activation.playbook import format_reasons, opening_line, parse_reasons, recommend_actions
+from activation.playbook import RULE_INPUTS, format_reasons, opening_line, parse_reasons, recommend_actions
 
 __all__ = [
     "CS_TASK_HEADER",
@@ -207,8 +210,13 @@ def _atomic_write(path: Path, chunks: Iterable[bytes], rows: int) -> FileInfo:
     return FileInfo(path=path.name, rows=rows, sha256=digest.hexdigest(), bytes=size)
 
 
-def atomic_write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> FileInfo:
-    """UTF-8 CSV (comma, '\\n', minimal quoting) written atomically; rows exclude header."""
+def atomic_write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence], *, blanked: bool = False) -> FileInfo:
+    """UTF-8 CSV (comma, '\\n', minimal quoting) written atomically; rows exclude header.
+
+    Missing values (None, NaN/NA, blank text) become empty fields. ``blanked``: the rows
+    already hold `_field` values (the row builders of `publish` make them column by column);
+    blanking them again, value by value, cost 0.4 s of a publish at 1M customers.
+    """
     counter = {"rows": 0}
 
     def chunks() -> Iterator[bytes]:
@@ -217,7 +225,7 @@ def atomic_write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]
         writer.writerow(header)
         pending = 0
         for row in rows:
-            writer.writerow(["" if is_missing(v) else v for v in row])
+            writer.writerow(row if blanked else ["" if is_missing(v) else v for v in row])
             counter["rows"] += 1
             pending += 1
             if pending >= _CHUNK_ROWS:
@@ -366,60 +374,75 @@ def _text(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
 
 
-_EMAIL_LIST_INPUT = [
-    "customer_id", "email_norm", "first_name", "last_name", "phone_e164", "sms_subscribed", "country", "segment",
-    "lifecycle_stage", "risk_band", "value_tier", "days_since_last_order", "favourite_category", "action",
-    "action_detail", "action_reason",
-]
+def _field(value: object) -> object:
+    """What a CSV field holds (as `atomic_write_csv` writes it): '' for a missing value."""
+    return "" if is_missing(value) else value
 
 
-def _email_list_rows(members: pd.DataFrame, cfg: ActivationConfig):
-    # only the columns the file needs: a dict of every column per member cost more than the rows
-    for row in _records(members, _EMAIL_LIST_INPUT):
-        phone = row["phone_e164"] if cfg.email_list_phone and row["sms_subscribed"] else None
-        lapse = row["days_since_last_order"]
-        yield [
-            row["customer_id"],
-            row["email_norm"],
-            _text(row["first_name"]),
-            _text(row["last_name"]),
-            phone,
-            normalize_country(row["country"]),
-            _text(row["segment"]),
-            _text(row["lifecycle_stage"]),
-            _text(row["risk_band"]),
-            _text(row["value_tier"]),
-            None if is_missing(lapse) else int(lapse),
-            _text(row["favourite_category"]),
-            row["action"],
-            _text(row["action_detail"]),
-            row["action_reason"],
-        ]
+def _column(values: pd.Series, func=None) -> np.ndarray:
+    """One CSV column of `_field` values: ``func`` of each value, once per distinct value.
+
+    Column by column instead of row by row: the email lists and CS tasks of a publish at
+    1M customers (177k rows) took 1.6 s to build row by row.
+    """
+    return map_values(values, _field if func is None else lambda value: _field(func(value)))
 
 
-def _cs_task_rows(members: pd.DataFrame, cfg: ActivationConfig):
-    for row in _records(members):
-        name = " ".join(str(v).strip() for v in (row["first_name"], row["last_name"]) if not is_missing(v))
-        clv, prob, lapse = (
-            row["predicted_clv_12m"],
-            row["churn_probability"],
-            row["days_since_last_order"],
+def _email_list_rows(members: pd.DataFrame, cfg: ActivationConfig) -> Iterator[tuple]:
+    """email_list.csv rows (blanked: write with ``blanked=True``)."""
+    sms = map_values(members["sms_subscribed"], bool).astype(bool) if cfg.email_list_phone else np.zeros(len(members), bool)
+    columns = [
+        _column(members["customer_id"]),
+        _column(members["email_norm"]),
+        _column(members["first_name"], _text),
+        _column(members["last_name"], _text),
+        np.where(sms, _column(members["phone_e164"]), ""),
+        _column(members["country"], normalize_country),
+        *(_column(members[name], _text) for name in ("segment", "lifecycle_stage", "risk_band", "value_tier")),
+        _column(members["days_since_last_order"], _lapse_days),
+        _column(members["favourite_category"], _text),
+        _column(members["action"]),
+        _column(members["action_detail"], _text),
+        _column(members["action_reason"]),
+    ]
+    return zip(*columns, strict=True)
+
+
+def _lapse_days(value: object) -> int | None:
+    return None if is_missing(value) else int(value)
+
+
+def _cs_task_rows(members: pd.DataFrame, cfg: ActivationConfig) -> Iterator[tuple]:
+    """cs_tasks.csv rows (blanked: write with ``blanked=True``); ``members`` with reason lists."""
+    first_names = members["first_name"].to_numpy(dtype=object)
+    last_names = members["last_name"].to_numpy(dtype=object)
+    categories = members["favourite_category"].to_numpy(dtype=object)
+    names = [
+        _field(_text(" ".join(str(v).strip() for v in pair if not is_missing(v))))
+        for pair in zip(first_names, last_names, strict=True)
+    ]
+    lines = [
+        _field(_text(opening_line({"first_name": first, "favourite_category": category}, cause, cfg.playbook, str(detail))))
+        for first, category, cause, detail in zip(
+            first_names, categories, members["action_cause"].to_numpy(dtype=object),
+            members["action_detail"].to_numpy(dtype=object), strict=True,
         )
-        line = opening_line(row, row["action_cause"], cfg.playbook, str(row["action_detail"]))
-        yield [
-            row["customer_id"],
-            _text(name),
-            _text(row["value_tier"]),
-            None if is_missing(clv) else round(float(clv), 2),
-            None if is_missing(prob) else round(float(prob), 3),
-            None if is_missing(lapse) else int(lapse),
-            _text(row["favourite_category"]),
-            _text(format_reasons(parse_reasons(row["reasons"]))),
-            row["action"],
-            _text(row["action_detail"]),
-            row["action_reason"],
-            _text(line),
-        ]
+    ]
+    columns = [
+        _column(members["customer_id"]),
+        names,
+        _column(members["value_tier"], _text),
+        _column(members["predicted_clv_12m"], lambda v: None if is_missing(v) else round(float(v), 2)),
+        _column(members["churn_probability"], lambda v: None if is_missing(v) else round(float(v), 3)),
+        _column(members["days_since_last_order"], _lapse_days),
+        _column(members["favourite_category"], _text),
+        [_field(_text(format_reasons(parse_reasons(r)))) for r in members["reasons"].to_numpy(dtype=object)],
+        _column(members["action"]),
+        _column(members["action_detail"], _text),
+        _column(members["action_reason"]),
+        lines,
+    ]
+    return zip(*columns, strict=True)
 
 
 _HASH_INPUT = ["customer_id", "email", "phone", "first_name", "last_name", "city", "state", "zip"]
@@ -434,10 +457,25 @@ def _hashed_rows(members: pd.DataFrame, destination: str, relay: RelayMatcher, p
         yield [values[key] for key in header]
 
 
+# the customer columns each file's rows read, besides customer_id and the action columns
+_FILE_INPUTS: dict[str, set[str]] = {
+    "email_list": {
+        "first_name", "last_name", "country", "segment", "lifecycle_stage", "risk_band", "value_tier",
+        "days_since_last_order", "favourite_category",
+    },
+    "cs_tasks": {
+        "first_name", "last_name", "value_tier", "predicted_clv_12m", "churn_probability", "days_since_last_order",
+        "favourite_category", "reasons", *reason_column_names(),
+    },
+    "meta": {*_HASH_INPUT, "country"} - {"customer_id"},
+    "google": {*_HASH_INPUT, "country"} - {"customer_id"},
+}
+
+
 @dataclass
 class _AudiencePlan:
     definition: AudienceDefinition
-    members: pd.DataFrame  # selected customers with action columns
+    members: pd.DataFrame  # selected customers: customer_id and the action columns
     reasons: dict[str, pd.Series]  # destination -> first suppression reason (None = ok)
     group: pd.Series  # 'treated'/'control' for contactable members
 
@@ -448,11 +486,14 @@ def _plan_audiences(customers: pd.DataFrame, contacts: pd.DataFrame, cfg: Activa
     for definition in cfg.audiences:
         if definition.is_winback:
             winback_any |= masks[definition.name]
-    actions = recommend_actions(customers[winback_any], cfg.playbook)
+    # Only the columns each step reads: taking rows out of every (Arrow-backed) column of
+    # the customers for each audience cost 0.6 s at 1M customers.
+    rule_columns = [c for c in customers.columns if c in RULE_INPUTS or c == "reasons" or c in reason_column_names()]
+    actions = recommend_actions(customers.loc[winback_any, rule_columns], cfg.playbook)
 
     plans = []
     for definition in cfg.audiences:
-        members = customers[masks[definition.name]].copy()
+        members = customers.loc[masks[definition.name], ["customer_id"]]
         if definition.is_winback:
             members = members.join(actions)
         else:
@@ -507,6 +548,7 @@ def _swap_into_place(staging: Path, final: Path) -> None:
 def _write_audience(
     plan: _AudiencePlan,
     folder: Path,
+    customers: pd.DataFrame,
     contacts: pd.DataFrame,
     relay: RelayMatcher,
     cfg: ActivationConfig,
@@ -522,14 +564,16 @@ def _write_audience(
     for dest in plan.definition.destinations:
         reason = plan.reasons[dest].reindex(members.index)
         eligible = reason.isna()
-        rows_frame = members[eligible & members.index.isin(treated_ids)]
+        inputs = [c for c in customers.columns if c in _FILE_INPUTS[dest]]
+        rows_frame = members[eligible & members.index.isin(treated_ids)].join(customers[inputs])
         if dest == "email_list":
-            rows = _email_list_rows(rows_frame.join(contacts), cfg)
+            rows, blanked = _email_list_rows(rows_frame.join(contacts), cfg), True
         elif dest == "cs_tasks":
-            rows = _cs_task_rows(rows_frame, cfg)
+            # reason lists only for the task rows: recommend_actions reads the flat columns
+            rows, blanked = _cs_task_rows(with_reason_lists(rows_frame), cfg), True
         else:
-            rows = _hashed_rows(rows_frame, dest, relay, phones)
-        info = atomic_write_csv(folder / f"{dest}.csv", HEADERS[dest], rows)
+            rows, blanked = _hashed_rows(rows_frame, dest, relay, phones), False
+        info = atomic_write_csv(folder / f"{dest}.csv", HEADERS[dest], rows, blanked=blanked)
         info = FileInfo(f"{name}/{info.path}", info.rows, info.sha256, info.bytes)
         files.append(info)
         suppressed = reason[~eligible].value_counts().sort_index()
@@ -547,7 +591,9 @@ def _write_audience(
                 "the platform may not match enough people to use this list"
             )
     treated_cids = set(members.loc[list(treated_ids), "customer_id"]) if treated_ids else set()
-    members_info = atomic_write_csv(folder / "members.csv", ["customer_id"], ([cid] for cid in sorted(treated_cids)))
+    members_info = atomic_write_csv(
+        folder / "members.csv", ["customer_id"], zip(map(_field, sorted(treated_cids))), blanked=True
+    )
     files.append(FileInfo(f"{name}/members.csv", members_info.rows, members_info.sha256, members_info.bytes))
     summary = {
         "description": plan.definition.description,
@@ -591,7 +637,7 @@ def publish(
         selected |= definition.select(customers)
     # audiences select row by row: the customers none selects play no further part
     scored_count = len(customers)
-    customers = with_reason_lists(customers[selected])
+    customers = customers[selected]
     phones = phones if phones is not None else PhoneBook()
     contacts = prepare_contacts(customers, relay, phones)
     plans = _plan_audiences(customers, contacts, cfg)
@@ -607,7 +653,9 @@ def publish(
             files: list[FileInfo] = []
             current: dict[str, set[str]] = {}
             for plan in plans:
-                summary, written, treated = _write_audience(plan, staging / plan.definition.name, contacts, relay, cfg, phones)
+                summary, written, treated = _write_audience(
+                    plan, staging / plan.definition.name, customers, contacts, relay, cfg, phones
+                )
                 audiences[plan.definition.name] = summary
                 files += written
                 current[plan.definition.name] = treated
@@ -617,7 +665,8 @@ def publish(
                 info = atomic_write_csv(
                     staging / name / "delta.csv",
                     ["customer_id", "change"],
-                    part[["customer_id", "change"]].itertuples(index=False, name=None),
+                    zip(_column(part["customer_id"]), _column(part["change"]), strict=True),
+                    blanked=True,
                 )
                 files.append(FileInfo(f"{name}/delta.csv", info.rows, info.sha256, info.bytes))
                 audiences[name]["delta"] = {

@@ -41,10 +41,12 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from activation.normalize import as_bool, is_missing
+from activation.audiences import _flat_reason_ranks
+from activation.normalize import as_bool, is_missing, map_values
 
 __all__ = [
     "CAUSES",
@@ -179,91 +181,132 @@ def _strong_offer(top_cause: str | None, cfg: PlaybookConfig) -> str:
     return f"{cfg.strong_discount_pct}% discount"
 
 
-def _channel_switch(row: dict) -> str:
-    if row.get("sms_consent") == "subscribed":
+def _channel_switch(sms_subscribed: bool, ads_consented: bool) -> str:
+    if sms_subscribed:
         return "switch to sms"
-    if as_bool(row.get("ads_consent")):
+    if ads_consented:
         return "switch to paid social/search retargeting"
     return "change email format and send time"
 
 
-def _cause_detail(action_cause: str, reason: dict, row: dict, cfg: PlaybookConfig) -> str:
-    detail = reason.get("detail") or reason.get("feature") or ""
+def _cause_detail(action_cause: str, feature: str, detail: str, sms: object, ads: bool, cfg: PlaybookConfig) -> str:
     if action_cause == "price":
         return f"{cfg.coupon_pct}% coupon"
     if action_cause == "engagement":
-        return _channel_switch(row)
-    return detail
+        return _channel_switch(sms, ads)
+    return detail or feature or ""
 
 
-# the customer columns `_recommend_row` reads (with `_cause_detail` and `_channel_switch`)
-RULE_INPUTS = ("reasons", "days_since_last_order", "value_tier", "favourite_category", "sms_consent", "ads_consent")
+def _per_customer(customers: pd.DataFrame, column: str, func) -> np.ndarray:
+    """``func`` of the column's value per customer; ``func(None)`` where the column is absent."""
+    if column not in customers.columns:
+        return np.full(len(customers), func(None), dtype=object)
+    return map_values(customers[column], func)
 
 
-def _recommend_row(row: dict, cfg: PlaybookConfig) -> tuple[str, str, str, str]:
-    """(action, action_detail, action_reason, driving_cause) for one customer."""
-    reasons = parse_reasons(row.get("reasons"))
-    causes = [r["cause"] for r in reasons]
-    top_cause = causes[0] if causes else None
-    lapse_raw = row.get("days_since_last_order")
-    lapse = 0 if is_missing(lapse_raw) else int(lapse_raw)
-    value_tier = row.get("value_tier")
+def _reason_picks(customers: pd.DataFrame) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """[cause, feature, detail] arrays of the top reason and of the first service reason.
 
-    for rule in cfg.precedence:
-        if rule == "service" and "service" in causes:
-            reason = reasons[causes.index("service")]
-            return (
-                cfg.cause_actions.get("service", "personal_contact"),
-                reason["detail"] or reason["feature"],
-                f"service:{reason['feature'] or 'service'}",
-                "service",
-            )
-        if rule == "high_value_long_lapse" and lapse >= cfg.strong_offer_days and value_tier in cfg.strong_offer_value_tiers:
-            return (
-                "free_shipping_or_strong_discount",
-                _strong_offer(top_cause, cfg),
-                f"lapse_ladder:>={cfg.strong_offer_days}d_high_value",
-                "lifecycle",
-            )
-        if rule == "top_reason" and top_cause in cfg.cause_actions and top_cause != "lifecycle":
-            reason = reasons[0]
-            return (
-                cfg.cause_actions[top_cause],
-                _cause_detail(top_cause, reason, row, cfg),
-                f"top_reason:{top_cause}({reason['feature']})",
-                top_cause,
-            )
-        if rule == "lapse_ladder":
-            category = row.get("favourite_category")
-            if lapse >= cfg.category_offer_days:
-                what = "favourite category" if is_missing(category) else str(category)
-                return (
-                    "category_offer",
-                    f"offer on {what}",
-                    f"lapse_ladder:>={cfg.category_offer_days}d",
-                    "lifecycle",
-                )
-            rung = f">={cfg.we_miss_you_days}d" if lapse >= cfg.we_miss_you_days else f"<{cfg.we_miss_you_days}d_first_rung"
-            return ("we_miss_you", "we miss you message", f"lapse_ladder:{rung}", "lifecycle")
-    raise AssertionError("unreachable: lapse_ladder is validated to be the last rule")
+    As `parse_reasons` reads them (cause None where there is no such reason), from a
+    ``reasons`` column or else from the flat reason_k columns. The flat columns are read
+    as `with_reason_lists` + `parse_reasons` would, without building a list per customer:
+    at 1M customers that took 2.8 s of the 10 s a publish ran.
+    """
+    n = len(customers)
+    top = [np.full(n, None, dtype=object) for _ in range(3)]
+    service = [np.full(n, None, dtype=object) for _ in range(3)]
+    if "reasons" in customers.columns:
+        for i, value in enumerate(customers["reasons"].to_numpy(dtype=object)):
+            reasons = parse_reasons(value)
+            first_service = next((r for r in reasons if r["cause"] == "service"), None)
+            for pick, reason in ((top, reasons[0] if reasons else None), (service, first_service)):
+                if reason is not None:
+                    pick[0][i], pick[1][i], pick[2][i] = reason["cause"], reason["feature"], reason["detail"]
+        return top, service
+    # lowest rank wins: go backwards so that a lower valid rank overwrites a higher one
+    for k in reversed(_flat_reason_ranks(customers.columns)):
+        # a missing value reads as None, as in `with_reason_lists` (pd.NA has no truth value)
+        feature = customers[f"reason_{k}"].to_numpy(dtype=object, na_value=None)
+        cause = customers[f"reason_{k}_cause"].to_numpy(dtype=object, na_value=None)
+        has_feature = map_values(customers[f"reason_{k}"], lambda v: isinstance(v, str) and bool(v)).astype(bool)
+        known_cause = map_values(customers[f"reason_{k}_cause"], lambda v: isinstance(v, str) and v in CAUSES).astype(bool)
+        detail = map_values(customers[f"reason_{k}_detail"], lambda v: "" if is_missing(v) else str(v))
+        values = [cause, feature, detail]
+        valid = has_feature & known_cause
+        for pick, rows in ((top, valid), (service, valid & (cause == "service"))):
+            for column, value in zip(pick, values, strict=True):
+                column[rows] = value[rows]
+    return top, service
+
+
+# the customer columns the rules read besides the reasons (a missing column reads as None)
+RULE_INPUTS = ("days_since_last_order", "value_tier", "favourite_category", "sms_consent", "ads_consent")
 
 
 def recommend_actions(customers: pd.DataFrame, cfg: PlaybookConfig) -> pd.DataFrame:
-    """Per customer_id: action, action_detail, action_reason, action_cause (one row each)."""
+    """Per customer_id: action, action_detail, action_reason, action_cause (one row each).
+
+    Reasons come as a ``reasons`` column (lists or JSON text) or as the flat reason_k /
+    reason_k_cause / reason_k_detail columns (see `activation.audiences.with_reason_lists`).
+    Each rule is decided for all customers at once and its texts are built only for the
+    customers it picks (row by row this took 1.6 s at 1M customers).
+    """
+    columns = ["action", "action_detail", "action_reason", "action_cause"]
     if customers.empty:
-        return pd.DataFrame(
-            columns=["action", "action_detail", "action_reason", "action_cause"],
-            index=customers.index,
-            dtype=object,
-        )
-    # only the columns the rules read: a dict of every column per customer cost more than the rules
-    columns = [c for c in RULE_INPUTS if c in customers.columns]
-    rows = [_recommend_row(dict(zip(columns, values, strict=True)), cfg) for values in customers[columns].to_numpy(dtype=object)]
-    return pd.DataFrame(
-        rows,
-        columns=["action", "action_detail", "action_reason", "action_cause"],
-        index=customers.index,
-    )
+        return pd.DataFrame(columns=columns, index=customers.index, dtype=object)
+    n = len(customers)
+    (top_cause, top_feature, top_detail), (service_cause, service_feature, service_detail) = _reason_picks(customers)
+    lapse = _per_customer(customers, "days_since_last_order", lambda v: 0 if is_missing(v) else int(v))
+    # pd.NA: `in` would ask NA == "high" for a truth value (the row-by-row rules asked only at 90+ days)
+    strong_tier = _per_customer(customers, "value_tier", lambda v: v is not pd.NA and v in cfg.strong_offer_value_tiers)
+    strong_tier = strong_tier.astype(bool)
+    applies = {
+        "service": service_cause == "service",
+        "high_value_long_lapse": (lapse >= cfg.strong_offer_days) & strong_tier,
+        "top_reason": np.array([c in cfg.cause_actions and c != "lifecycle" for c in top_cause], dtype=bool),
+        "lapse_ladder": np.ones(n, dtype=bool),
+    }
+    # first rule that applies wins (lapse_ladder, last, always applies)
+    rule = np.select([applies[name] for name in cfg.precedence], list(range(len(cfg.precedence))))
+
+    action, detail, why, cause = (np.full(n, None, dtype=object) for _ in columns)
+    for i, name in enumerate(cfg.precedence):
+        at = np.flatnonzero(rule == i)
+        if name == "service":
+            action[at] = cfg.cause_actions.get("service", "personal_contact")
+            detail[at] = [d or f for d, f in zip(service_detail[at], service_feature[at], strict=True)]
+            why[at] = [f"service:{f or 'service'}" for f in service_feature[at]]
+            cause[at] = "service"
+        elif name == "high_value_long_lapse":
+            action[at] = "free_shipping_or_strong_discount"
+            detail[at] = [_strong_offer(c, cfg) for c in top_cause[at]]
+            why[at] = f"lapse_ladder:>={cfg.strong_offer_days}d_high_value"
+            cause[at] = "lifecycle"
+        elif name == "top_reason":
+            sms = _per_customer(customers, "sms_consent", lambda v: v == "subscribed")[at]
+            ads = _per_customer(customers, "ads_consent", as_bool)[at]
+            action[at] = [cfg.cause_actions[c] for c in top_cause[at]]
+            detail[at] = [
+                _cause_detail(c, f, d, s, a, cfg)
+                for c, f, d, s, a in zip(top_cause[at], top_feature[at], top_detail[at], sms, ads, strict=True)
+            ]
+            why[at] = [f"top_reason:{c}({f})" for c, f in zip(top_cause[at], top_feature[at], strict=True)]
+            cause[at] = top_cause[at]
+        else:  # lapse_ladder
+            far = lapse[at] >= cfg.category_offer_days
+            offer, miss = at[far], at[~far]
+            action[offer] = "category_offer"
+            offer_on = _per_customer(
+                customers, "favourite_category", lambda v: f"offer on {'favourite category' if is_missing(v) else str(v)}"
+            )
+            detail[offer] = offer_on[offer]
+            why[offer] = f"lapse_ladder:>={cfg.category_offer_days}d"
+            action[miss] = "we_miss_you"
+            detail[miss] = "we miss you message"
+            first_rung = f"lapse_ladder:<{cfg.we_miss_you_days}d_first_rung"
+            why[miss] = [f"lapse_ladder:>={cfg.we_miss_you_days}d" if d >= cfg.we_miss_you_days else first_rung for d in lapse[miss]]
+            cause[at] = "lifecycle"
+    return pd.DataFrame(dict(zip(columns, (action, detail, why, cause), strict=True)), index=customers.index)
 
 
 class _Defaults(dict):

@@ -47,3 +47,14 @@ def customer(customer_id: str, **overrides) -> dict:
 
 def frame(*rows: dict) -> pd.DataFrame:
     return pd.DataFrame(list(rows))
+
+
+def flat_reasons(customers: pd.DataFrame) -> pd.DataFrame:
+    """The warehouse's shape of the same customers: reason_k / _cause / _detail columns."""
+    flat = customers.drop(columns=["reasons"])
+    for k in (1, 2, 3):
+        picked = [r[k - 1] if len(r) >= k else None for r in customers["reasons"]]
+        flat[f"reason_{k}"] = pd.Series([p and p["feature"] for p in picked], dtype="string", index=customers.index)
+        flat[f"reason_{k}_cause"] = pd.Series([p and p["cause"] for p in picked], dtype="string", index=customers.index)
+        flat[f"reason_{k}_detail"] = pd.Series([p and p["detail"] for p in picked], dtype="string", index=customers.index)
+    return flat

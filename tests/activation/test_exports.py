@@ -23,7 +23,7 @@ from activation import (
 )
 from activation.exports import atomic_write_csv
 
-from .factories import customer, frame, sha
+from .factories import customer, flat_reasons, frame, sha
 
 D1 = date(2024, 5, 1)
 D2 = date(2024, 5, 2)
@@ -238,17 +238,6 @@ def test_same_input_gives_identical_files(tmp_path):
     assert first == second.manifest["files"]
 
 
-def _flat(customers: pd.DataFrame) -> pd.DataFrame:
-    """The warehouse's shape of the same customers: reason_k / _cause / _detail columns."""
-    flat = customers.drop(columns=["reasons"])
-    for k in (1, 2, 3):
-        picked = [r[k - 1] if len(r) >= k else None for r in customers["reasons"]]
-        flat[f"reason_{k}"] = pd.Series([p and p["feature"] for p in picked], dtype="string")
-        flat[f"reason_{k}_cause"] = pd.Series([p and p["cause"] for p in picked], dtype="string")
-        flat[f"reason_{k}_detail"] = pd.Series([p and p["detail"] for p in picked], dtype="string")
-    return flat
-
-
 def test_flat_reason_columns_give_the_same_files_as_lists(tmp_path):
     two = [
         {"feature": "open_tickets", "cause": "service", "detail": "2 open tickets"},
@@ -261,14 +250,14 @@ def test_flat_reason_columns_give_the_same_files_as_lists(tmp_path):
         customer("c4", risk_band="low", segment="Champions", days_since_last_order=5),  # in no audience
     )
     as_lists = publish(customers, D1, tmp_path / "a", NO_HOLDOUT, "m")
-    as_flat = publish(_flat(customers), D1, tmp_path / "b", NO_HOLDOUT, "m")
+    as_flat = publish(flat_reasons(customers), D1, tmp_path / "b", NO_HOLDOUT, "m")
     assert as_flat.manifest["files"] == as_lists.manifest["files"]
     assert as_flat.manifest["customers_scored"] == 4
     cs = {r["customer_id"]: r for r in read_csv(as_flat.export_dir / "at_risk_high_value" / "cs_tasks.csv")}
     assert cs["c1"]["reasons"] == "service: 2 open tickets | logistics: 24-day delivery"
     assert cs["c3"]["reasons"] == "price: buys on sale" and "c4" not in cs
     with pytest.raises(ValueError, match="reasons"):
-        publish(_flat(customers).drop(columns=["reason_1_cause"]), D1, tmp_path / "c", NO_HOLDOUT, "m")
+        publish(flat_reasons(customers).drop(columns=["reason_1_cause"]), D1, tmp_path / "c", NO_HOLDOUT, "m")
 
 
 def test_folder_without_manifest_is_incomplete(tmp_path):
@@ -344,9 +333,9 @@ def _crashing_writer(monkeypatch, after_rows: int, target: str, seen: list):
     original = exports.atomic_write_csv
     monkeypatch.setattr(exports, "_CHUNK_ROWS", 1)  # flush every row to disk
 
-    def writer(path, header, rows):
+    def writer(path, header, rows, **kwargs):
         if path.name != target:
-            return original(path, header, rows)
+            return original(path, header, rows, **kwargs)
 
         def exploding():
             for i, row in enumerate(rows):
@@ -356,7 +345,7 @@ def _crashing_writer(monkeypatch, after_rows: int, target: str, seen: list):
                     raise OSError("disk on fire")
                 yield row
 
-        return original(path, header, exploding())
+        return original(path, header, exploding(), **kwargs)
 
     monkeypatch.setattr(exports, "atomic_write_csv", writer)
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import hashlib
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from activation.normalize import (
     GOOGLE_HEADER,
     META_HEADER,
     RelayMatcher,
+    as_bool,
     google_row,
+    is_missing,
+    map_values,
     meta_row,
     normalize_city_meta,
     normalize_country,
@@ -179,3 +184,24 @@ def test_email_normalisation_rejects_non_addresses():
     assert normalize_email(" A B@x.com ") == "ab@x.com"
     assert normalize_email("not-an-email") is None
     assert normalize_email(float("nan")) is None
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["a", None, " ", "a", "=x", None], dtype="str"),
+        pd.Series(["a", None, " ", "a"], dtype="string"),
+        pd.Series([3, 4, 3]),
+        pd.Series([1, None, 1], dtype="Int64"),
+        pd.Series([True, False, True]),
+        pd.Series([True, None], dtype="boolean"),
+        pd.Series([0.0, -0.0, np.nan, 1.5]),
+        pd.Series([1, 1.0, True, "1", None], dtype=object),
+        pd.Series([], dtype="str"),
+    ],
+)
+def test_map_values_is_func_of_every_value(values):
+    # once per distinct value must give what value by value gives, missing values included
+    for func in (repr, is_missing, as_bool):
+        expected = [func(v) for v in values.to_numpy(dtype=object)]
+        assert list(map_values(values, func)) == expected

@@ -10,9 +10,11 @@ import pytest
 from pydantic import ValidationError
 
 from activation import ActivationConfig, PlaybookConfig, publish, recommend_actions
+from activation.audiences import with_reason_lists
+from activation.normalize import as_bool, is_missing
 from activation.playbook import opening_line, parse_reasons
 
-from .factories import customer, frame
+from .factories import customer, flat_reasons, frame
 
 
 def reason(cause: str, feature: str = "f", detail: str = "") -> dict:
@@ -184,3 +186,81 @@ def test_every_exported_at_risk_customer_gets_exactly_one_action(tmp_path):
     assert (merged["action_file"] == merged["action"]).all()
     loyal = result.membership[result.membership["audience"] == "high_value_loyal"]
     assert set(loyal["action"]) <= {"loyalty_reward"}
+
+
+def _rules_row_by_row(row: dict, cfg: PlaybookConfig) -> tuple[str, str, str, str]:
+    """The playbook rules for one customer, written out plainly (what recommend_actions must give)."""
+    reasons = parse_reasons(row["reasons"])
+    causes = [r["cause"] for r in reasons]
+    top_cause = causes[0] if causes else None
+    lapse = 0 if is_missing(row["days_since_last_order"]) else int(row["days_since_last_order"])
+    for rule in cfg.precedence:
+        if rule == "service" and "service" in causes:
+            reason = reasons[causes.index("service")]
+            return (cfg.cause_actions.get("service", "personal_contact"), reason["detail"] or reason["feature"],
+                    f"service:{reason['feature'] or 'service'}", "service")
+        if rule == "high_value_long_lapse" and lapse >= cfg.strong_offer_days and row["value_tier"] in cfg.strong_offer_value_tiers:
+            offer = "free shipping" if top_cause == "logistics" else f"{cfg.strong_discount_pct}% discount"
+            return ("free_shipping_or_strong_discount", offer, f"lapse_ladder:>={cfg.strong_offer_days}d_high_value", "lifecycle")
+        if rule == "top_reason" and top_cause in cfg.cause_actions and top_cause != "lifecycle":
+            reason = reasons[0]
+            if top_cause == "price":
+                detail = f"{cfg.coupon_pct}% coupon"
+            elif top_cause == "engagement":
+                detail = (
+                    "switch to sms" if row["sms_consent"] == "subscribed"
+                    else "switch to paid social/search retargeting" if as_bool(row["ads_consent"])
+                    else "change email format and send time"
+                )
+            else:
+                detail = reason["detail"] or reason["feature"] or ""
+            return (cfg.cause_actions[top_cause], detail, f"top_reason:{top_cause}({reason['feature']})", top_cause)
+        if rule == "lapse_ladder":
+            if lapse >= cfg.category_offer_days:
+                what = "favourite category" if is_missing(row["favourite_category"]) else str(row["favourite_category"])
+                return ("category_offer", f"offer on {what}", f"lapse_ladder:>={cfg.category_offer_days}d", "lifecycle")
+            rung = f">={cfg.we_miss_you_days}d" if lapse >= cfg.we_miss_you_days else f"<{cfg.we_miss_you_days}d_first_rung"
+            return ("we_miss_you", "we miss you message", f"lapse_ladder:{rung}", "lifecycle")
+    raise AssertionError("lapse_ladder is last")
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        PlaybookConfig(),
+        PlaybookConfig(precedence=["top_reason", "service", "lapse_ladder"], strong_offer_value_tiers=["high", "mid"]),
+        PlaybookConfig(precedence=["high_value_long_lapse", "lapse_ladder"], cause_actions={"price": "coupon"}),
+    ],
+)
+def test_rules_for_all_customers_at_once_match_row_by_row(cfg):
+    rng = np.random.default_rng(3)
+    causes = ["price", "logistics", "product_quality", "service", "engagement", "lifecycle", "astrology", None]
+    rows = [
+        customer(
+            f"c{i:04d}",
+            days_since_last_order=None if i % 17 == 0 else int(rng.integers(0, 200)),
+            value_tier=rng.choice(["low", "mid", "high", None]),
+            favourite_category=rng.choice(["Tea", None, " "]),
+            sms_consent=rng.choice(["subscribed", "unknown", None]),
+            ads_consent=rng.choice([True, False, None, "yes"]),
+            reasons=[
+                {"feature": rng.choice(["f", "", None]), "cause": rng.choice(causes), "detail": rng.choice(["d", "", " ", None])}
+                for _ in range(rng.integers(0, 4))
+            ],
+        )
+        for i in range(600)
+    ]
+    customers = frame(*rows).set_index("customer_id", drop=False)
+
+    def row_by_row(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            [_rules_row_by_row(dict(zip(frame.columns, values, strict=True)), cfg) for values in frame.to_numpy(dtype=object)],
+            columns=["action", "action_detail", "action_reason", "action_cause"],
+            index=frame.index,
+        )
+
+    pd.testing.assert_frame_equal(recommend_actions(customers, cfg), row_by_row(customers))
+    # the warehouse's flat reason columns give the actions of the lists `with_reason_lists` makes of them
+    # (not quite those of the original lists: a reason without a feature is dropped)
+    flat = flat_reasons(customers)
+    pd.testing.assert_frame_equal(recommend_actions(flat, cfg), row_by_row(with_reason_lists(flat)))
