@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from activation.normalize import (
     PhoneBook,
     RelayMatcher,
+    ads_consent_granted,
     as_bool,
     is_missing,
     map_values,
@@ -290,7 +291,7 @@ def prepare_contacts(customers: pd.DataFrame, relay: RelayMatcher, phones: Phone
             "unsubscribed": (email_consent == "unsubscribed") | (sms_consent == "unsubscribed"),
             "email_subscribed": email_consent == "subscribed",
             "sms_subscribed": sms_consent == "subscribed",
-            "ads_consented": per_value("ads_consent", as_bool).astype(bool),
+            "ads_consented": per_value("ads_consent", ads_consent_granted).astype(bool),
         },
         index=customers.index,
     )

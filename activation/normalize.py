@@ -50,6 +50,7 @@ __all__ = [
     "PHONENUMBERS_VERSION",
     "PhoneBook",
     "RelayMatcher",
+    "ads_consent_granted",
     "as_bool",
     "google_row",
     "is_missing",
@@ -103,6 +104,14 @@ def as_bool(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"true", "1", "yes", "y", "t"}
     return bool(value)
+
+
+def ads_consent_granted(value: object) -> bool:
+    """Ads consent as the warehouse states it ('granted' / 'denied' / 'unknown', see
+    marts.dim_customers) or as a flag (True, "yes", ...); anything else is no consent."""
+    if isinstance(value, str) and value.strip().lower() == "granted":
+        return True
+    return as_bool(value)
 
 
 def map_values(values: pd.Series, func: Callable[[object], object]) -> np.ndarray:

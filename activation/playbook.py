@@ -46,7 +46,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from activation.audiences import _flat_reason_ranks
-from activation.normalize import as_bool, is_missing, map_values
+from activation.normalize import ads_consent_granted, is_missing, map_values
 
 __all__ = [
     "CAUSES",
@@ -284,7 +284,7 @@ def recommend_actions(customers: pd.DataFrame, cfg: PlaybookConfig) -> pd.DataFr
             cause[at] = "lifecycle"
         elif name == "top_reason":
             sms = _per_customer(customers, "sms_consent", lambda v: v == "subscribed")[at]
-            ads = _per_customer(customers, "ads_consent", as_bool)[at]
+            ads = _per_customer(customers, "ads_consent", ads_consent_granted)[at]
             action[at] = [cfg.cause_actions[c] for c in top_cause[at]]
             detail[at] = [
                 _cause_detail(c, f, d, s, a, cfg)

@@ -78,6 +78,21 @@ def test_headers_are_exact(suppression_export):
     )
 
 
+def test_ads_consent_as_the_warehouse_states_it(tmp_path):
+    """marts.dim_customers says 'granted' / 'denied' / 'unknown': only 'granted' reaches the ad files."""
+    cases = frame(
+        customer("granted", ads_consent="granted"),
+        customer("denied", ads_consent="denied"),
+        customer("unknown", ads_consent="unknown"),
+    )
+    result = publish(cases, D1, tmp_path, NO_HOLDOUT, "model-7")
+    folder = result.export_dir / "at_risk_high_value"
+    assert {r["extern_id"] for r in read_csv(folder / "meta.csv")} == {"granted"}
+    assert read_csv(folder / "google.csv")[0]["Email"] == sha("granted@example.com")
+    dest = result.manifest["audiences"]["at_risk_high_value"]["destinations"]
+    assert dest["meta"]["suppressed"] == dest["google"]["suppressed"] == {"no_ads_consent": 2}
+
+
 def test_every_suppression_kind(suppression_export):
     folder = suppression_export.export_dir / "at_risk_high_value"
     email_ids = {r["customer_id"] for r in read_csv(folder / "email_list.csv")}

@@ -13,6 +13,7 @@ from activation.normalize import (
     GOOGLE_HEADER,
     META_HEADER,
     RelayMatcher,
+    ads_consent_granted,
     as_bool,
     google_row,
     is_missing,
@@ -205,3 +206,12 @@ def test_map_values_is_func_of_every_value(values):
     for func in (repr, is_missing, as_bool):
         expected = [func(v) for v in values.to_numpy(dtype=object)]
         assert list(map_values(values, func)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "granted"),
+    [("granted", True), (" Granted ", True), ("denied", False), ("unknown", False), (None, False), (pd.NA, False),
+     (True, True), ("yes", True), (False, False), ("", False)],
+)
+def test_ads_consent_granted(value, granted):
+    assert ads_consent_granted(value) is granted
