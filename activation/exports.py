@@ -58,10 +58,11 @@ from activation.normalize import (
     META_HEADER,
     PhoneBook,
     RelayMatcher,
-    google_row,
+    google_fields,
     is_missing,
+    map_rows,
     map_values,
-    meta_row,
+    meta_fields,
     normalize_country,
 )
 from activation.playbook import RULE_INPUTS, format_reasons, opening_line, parse_reasons, recommend_actions
@@ -356,13 +357,6 @@ def compute_deltas(current: dict[str, set[str]], previous_members: pd.DataFrame 
 # --------------------------------------------------------------------------- building rows
 
 
-def _records(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> Iterator[dict]:
-    """Row dicts; much faster than DataFrame.to_dict for Arrow-backed string columns."""
-    columns = list(frame.columns if columns is None else columns)
-    for values in frame[columns].to_numpy(dtype=object):
-        yield dict(zip(columns, values, strict=True))
-
-
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -448,13 +442,16 @@ def _cs_task_rows(members: pd.DataFrame, cfg: ActivationConfig) -> Iterator[tupl
 _HASH_INPUT = ["customer_id", "email", "phone", "first_name", "last_name", "city", "state", "zip"]
 
 
-def _hashed_rows(members: pd.DataFrame, destination: str, relay: RelayMatcher, phones: PhoneBook):
-    build = meta_row if destination == "meta" else google_row
-    header = HEADERS[destination]
-    # Only the identifier columns: to_dict over every column costs more than the hashing.
-    for record in _records(members, [*_HASH_INPUT, "country"]):
-        values = build(record, relay=relay, e164=phones.e164)
-        yield [values[key] for key in header]
+def _hashed_rows(members: pd.DataFrame, destination: str, relay: RelayMatcher, phones: PhoneBook) -> Iterator[tuple]:
+    """meta.csv / google.csv rows (blanked), column by column: each field is normalised and
+    hashed once per distinct input (a first name, a state with its country), as
+    `meta_row` / `google_row` would for each row."""
+    fields = (meta_fields if destination == "meta" else google_fields)(relay=relay, e164=phones.e164)
+    columns = []
+    for key in HEADERS[destination]:
+        inputs, func = fields[key]
+        columns.append(map_rows(members, inputs, lambda *values, func=func: func(*values) or ""))
+    return zip(*columns, strict=True)
 
 
 # the customer columns each file's rows read, besides customer_id and the action columns
@@ -572,7 +569,7 @@ def _write_audience(
             # reason lists only for the task rows: recommend_actions reads the flat columns
             rows, blanked = _cs_task_rows(with_reason_lists(rows_frame), cfg), True
         else:
-            rows, blanked = _hashed_rows(rows_frame, dest, relay, phones), False
+            rows, blanked = _hashed_rows(rows_frame, dest, relay, phones), True
         info = atomic_write_csv(folder / f"{dest}.csv", HEADERS[dest], rows, blanked=blanked)
         info = FileInfo(f"{name}/{info.path}", info.rows, info.sha256, info.bytes)
         files.append(info)

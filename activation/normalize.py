@@ -35,7 +35,7 @@ import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -54,7 +54,10 @@ __all__ = [
     "as_bool",
     "google_row",
     "is_missing",
+    "google_fields",
+    "map_rows",
     "map_values",
+    "meta_fields",
     "meta_row",
     "normalize_city_meta",
     "normalize_country",
@@ -114,6 +117,10 @@ def ads_consent_granted(value: object) -> bool:
     return as_bool(value)
 
 
+def _factorizable(kind) -> bool:
+    return isinstance(kind, pd.StringDtype) or pd.api.types.is_integer_dtype(kind) or pd.api.types.is_bool_dtype(kind)
+
+
 def map_values(values: pd.Series, func: Callable[[object], object]) -> np.ndarray:
     """``func(value)`` for every value, as an object array; ``func`` must be pure.
 
@@ -123,14 +130,41 @@ def map_values(values: pd.Series, func: Callable[[object], object]) -> np.ndarra
     rows. Other dtypes go value by value: factorize would merge values that compare equal
     but read differently (0.0 and -0.0; 1, 1.0 and True in an object column).
     """
-    kind = values.dtype
-    if isinstance(kind, pd.StringDtype) or pd.api.types.is_integer_dtype(kind) or pd.api.types.is_bool_dtype(kind):
+    if _factorizable(values.dtype):
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         # to_numpy: the values as a row-wise to_numpy(dtype=object) hands them over (and
         # iterating an Arrow-backed array directly costs about 0.5 us a value)
         distinct = uniques.to_numpy(dtype=object)
         return np.fromiter(map(func, distinct), dtype=object, count=len(distinct))[codes]
     return np.fromiter(map(func, values.to_numpy(dtype=object)), dtype=object, count=len(values))
+
+
+def map_rows(frame: pd.DataFrame, columns: Sequence[str], func: Callable[..., object]) -> np.ndarray:
+    """``func(*values)`` of the columns for every row, as an object array; ``func`` must be pure.
+
+    Like `map_values` for one column or more: once per distinct combination when every
+    column is text, integer or boolean (a state with its country), else row by row.
+    """
+    if len(columns) == 1:
+        return map_values(frame[columns[0]], func)
+    if all(_factorizable(frame[column].dtype) for column in columns):
+        codes = np.zeros(len(frame), dtype=np.int64)
+        distinct = []
+        for column in columns:
+            column_codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+            codes = codes * len(uniques) + column_codes
+            distinct.append(uniques.to_numpy(dtype=object))
+        combinations, inverse = np.unique(codes, return_inverse=True)
+        values = []
+        for code in combinations.tolist():
+            parts = []
+            for uniques in reversed(distinct):
+                code, index = divmod(code, len(uniques))
+                parts.append(uniques[index])
+            values.append(func(*reversed(parts)))
+        return np.fromiter(values, dtype=object, count=len(values))[inverse.reshape(-1)]
+    rows = zip(*(frame[column].to_numpy(dtype=object) for column in columns), strict=True)
+    return np.fromiter((func(*row) for row in rows), dtype=object, count=len(frame))
 
 
 def sha256_hex(value: str | None) -> str | None:
@@ -328,42 +362,57 @@ def normalize_zip_google(raw: object, country: object = None) -> str | None:
     return re.sub(r"\s+", " ", text).upper() or None
 
 
-def meta_row(record: dict, *, relay: RelayMatcher, e164=normalize_phone_e164) -> dict[str, str]:
-    """One Meta customer-list row (hashed) from a customer record; '' for missing keys.
+Field = tuple[tuple[str, ...], Callable[..., object]]
+
+
+def _usable_email(relay: RelayMatcher) -> Callable[[object], str | None]:
+    def email(value: object) -> str | None:
+        normalized = normalize_email(value)
+        return None if normalized is None or relay(normalized) else normalized
+
+    return email
+
+
+def meta_fields(*, relay: RelayMatcher, e164=normalize_phone_e164) -> dict[str, Field]:
+    """Meta customer-list columns: (input columns, function of their values) each, hashed.
 
     ``e164`` normalises the phone (`PhoneBook.e164` to reuse earlier answers)."""
-    country = record.get("country")
-    email = normalize_email(record.get("email"))
-    if email is not None and relay(email):
-        email = None
-    values = {
-        "email": sha256_hex(email),
-        "phone": sha256_hex(normalize_phone_meta(record.get("phone"), country, e164=e164)),
-        "fn": sha256_hex(normalize_name_meta(record.get("first_name"))),
-        "ln": sha256_hex(normalize_name_meta(record.get("last_name"))),
-        "ct": sha256_hex(normalize_city_meta(record.get("city"))),
-        "st": sha256_hex(normalize_state_meta(record.get("state"), country)),
-        "zip": sha256_hex(normalize_zip_meta(record.get("zip"), country)),
-        "country": sha256_hex(c.lower() if (c := normalize_country(country)) else None),
-        "extern_id": None if is_missing(record.get("customer_id")) else str(record["customer_id"]),
+    email = _usable_email(relay)
+    return {
+        "email": (("email",), lambda v: sha256_hex(email(v))),
+        "phone": (("phone", "country"), lambda v, c: sha256_hex(normalize_phone_meta(v, c, e164=e164))),
+        "fn": (("first_name",), lambda v: sha256_hex(normalize_name_meta(v))),
+        "ln": (("last_name",), lambda v: sha256_hex(normalize_name_meta(v))),
+        "ct": (("city",), lambda v: sha256_hex(normalize_city_meta(v))),
+        "st": (("state", "country"), lambda v, c: sha256_hex(normalize_state_meta(v, c))),
+        "zip": (("zip", "country"), lambda v, c: sha256_hex(normalize_zip_meta(v, c))),
+        "country": (("country",), lambda c: sha256_hex(n.lower() if (n := normalize_country(c)) else None)),
+        "extern_id": (("customer_id",), lambda v: None if is_missing(v) else str(v)),
     }
-    return {key: value or "" for key, value in values.items()}
+
+
+def google_fields(*, relay: RelayMatcher, e164=normalize_phone_e164) -> dict[str, Field]:
+    """Google Customer Match columns, as `meta_fields`; Country and Zip unhashed."""
+    email = _usable_email(relay)
+    return {
+        "Email": (("email",), lambda v: sha256_hex(email(v))),
+        "Phone": (("phone", "country"), lambda v, c: sha256_hex(e164(v, c))),
+        "First Name": (("first_name",), lambda v: sha256_hex(normalize_name_google(v))),
+        "Last Name": (("last_name",), lambda v: sha256_hex(normalize_name_google(v))),
+        "Country": (("country",), normalize_country),
+        "Zip": (("zip", "country"), normalize_zip_google),
+    }
+
+
+def _row(fields: dict[str, Field], record: dict) -> dict[str, str]:
+    return {key: func(*(record.get(column) for column in columns)) or "" for key, (columns, func) in fields.items()}
+
+
+def meta_row(record: dict, *, relay: RelayMatcher, e164=normalize_phone_e164) -> dict[str, str]:
+    """One Meta customer-list row (hashed) from a customer record; '' for missing keys."""
+    return _row(meta_fields(relay=relay, e164=e164), record)
 
 
 def google_row(record: dict, *, relay: RelayMatcher, e164=normalize_phone_e164) -> dict[str, str]:
-    """One Google Customer Match row; Country and Zip unhashed, '' for missing keys.
-
-    ``e164`` normalises the phone (`PhoneBook.e164` to reuse earlier answers)."""
-    country = record.get("country")
-    email = normalize_email(record.get("email"))
-    if email is not None and relay(email):
-        email = None
-    values = {
-        "Email": sha256_hex(email),
-        "Phone": sha256_hex(e164(record.get("phone"), country)),
-        "First Name": sha256_hex(normalize_name_google(record.get("first_name"))),
-        "Last Name": sha256_hex(normalize_name_google(record.get("last_name"))),
-        "Country": normalize_country(country),
-        "Zip": normalize_zip_google(record.get("zip"), country),
-    }
-    return {key: value or "" for key, value in values.items()}
+    """One Google Customer Match row; Country and Zip unhashed, '' for missing keys."""
+    return _row(google_fields(relay=relay, e164=e164), record)

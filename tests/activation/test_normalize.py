@@ -17,6 +17,7 @@ from activation.normalize import (
     as_bool,
     google_row,
     is_missing,
+    map_rows,
     map_values,
     meta_row,
     normalize_city_meta,
@@ -206,6 +207,23 @@ def test_map_values_is_func_of_every_value(values):
     for func in (repr, is_missing, as_bool):
         expected = [func(v) for v in values.to_numpy(dtype=object)]
         assert list(map_values(values, func)) == expected
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"a": pd.Series(["x", None, "x", "y", "x"], dtype="str"), "b": pd.Series(["US", "US", "DE", None, "US"], dtype="str")}),
+        pd.DataFrame({"a": pd.Series([1, None, 1], dtype="Int64"), "b": pd.Series(["p", "q", "p"], dtype="string")}),
+        pd.DataFrame({"a": pd.Series([0.0, -0.0, np.nan]), "b": pd.Series(["US", "US", "US"], dtype="str")}),
+        pd.DataFrame({"a": pd.Series([], dtype="str"), "b": pd.Series([], dtype="str")}),
+    ],
+)
+def test_map_rows_is_func_of_every_row(frame):
+    # once per distinct combination must give what row by row gives, missing values included
+    for func in (lambda a, b: repr((a, b)), lambda a, b: is_missing(a) or is_missing(b)):
+        expected = [func(a, b) for a, b in zip(frame["a"].to_numpy(dtype=object), frame["b"].to_numpy(dtype=object), strict=True)]
+        assert list(map_rows(frame, ["a", "b"], func)) == expected
+        assert list(map_rows(frame, ["b"], repr)) == [repr(b) for b in frame["b"].to_numpy(dtype=object)]
 
 
 @pytest.mark.parametrize(
