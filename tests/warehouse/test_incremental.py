@@ -75,6 +75,41 @@ def _update_old_records(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) 
     return changed
 
 
+def _new_order_version(
+    con: duckdb.DuckDBPyConnection, order: str, loaded_at: dt.datetime, batch: str, customer: dict, address: dict | None = None
+) -> None:
+    """A new version of the latest version of a Shopify order: ``customer`` merged into its
+    customer (and its email), ``address`` into its shipping address; a phone of None removes
+    the order's own phone too."""
+    con.execute(
+        """
+        insert into raw.shopify_orders
+        select * replace (
+            coalesce($email, email) as email,
+            case when $drop_phone then null else phone end as phone,
+            cast(json_merge_patch(customer, $customer) as varchar) as customer,
+            case when $address = '{}' then shipping_address
+                else cast(json_merge_patch(shipping_address, $address) as varchar) end as shipping_address,
+            md5(_record_hash) as _record_hash,
+            $loaded_at as _loaded_at,
+            $batch as _batch_id
+        )
+        from raw.shopify_orders
+        where id = $order
+        qualify row_number() over (order by _loaded_at desc, _row_number desc) = 1
+        """,
+        {
+            "email": customer.get("email"),
+            "drop_phone": "phone" in customer and customer["phone"] is None,
+            "customer": json.dumps(customer),
+            "address": json.dumps(address or {}),
+            "order": order,
+            "loaded_at": loaded_at,
+            "batch": batch,
+        },
+    )
+
+
 def _merge_two_customers(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> tuple[str, str]:
     """A new version of one Shopify order of customer B carrying the email of customer A.
 
@@ -101,22 +136,7 @@ def _merge_two_customers(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime)
         """,
         {"loaded_at": loaded_at},
     ).fetchone()
-    con.execute(
-        """
-        insert into raw.shopify_orders
-        select * replace (
-            $a_email as email,
-            cast(json_merge_patch(customer, json_object('email', $a_email)) as varchar) as customer,
-            md5(_record_hash) as _record_hash,
-            $loaded_at as _loaded_at,
-            'merge' as _batch_id
-        )
-        from raw.shopify_orders
-        where id = $b_order
-        qualify row_number() over (order by _loaded_at desc, _row_number desc) = 1
-        """,
-        {"a_email": a_email, "b_order": b_order, "loaded_at": loaded_at},
-    )
+    _new_order_version(con, b_order, loaded_at, "merge", {"email": a_email})
     return a_account, b_account
 
 
@@ -142,29 +162,9 @@ def _split_a_customer(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) ->
         """,
         {"loaded_at": loaded_at},
     ).fetchone()
-    con.execute(
-        """
-        insert into raw.shopify_orders
-        select * replace (
-            $email as email,
-            null as phone,
-            cast(json_merge_patch(customer, $person) as varchar) as customer,
-            cast(json_merge_patch(shipping_address, $person) as varchar) as shipping_address,
-            md5(_record_hash) as _record_hash,
-            $loaded_at as _loaded_at,
-            'split' as _batch_id
-        )
-        from raw.shopify_orders
-        where id = $order
-        qualify row_number() over (order by _loaded_at desc, _row_number desc) = 1
-        """,
-        {
-            "email": f"split-{order}@example.com",
-            "person": json.dumps({"email": f"split-{order}@example.com", "phone": None, "first_name": "Split", "last_name": order}),
-            "order": order,
-            "loaded_at": loaded_at,
-        },
-    )
+    email = f"split-{order}@example.com"
+    person = {"email": email, "phone": None, "first_name": "Split", "last_name": order}
+    _new_order_version(con, order, loaded_at, "split", person, address=person)
     return account, other
 
 
