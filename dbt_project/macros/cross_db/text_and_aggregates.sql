@@ -130,7 +130,7 @@
 
 {#-
     Aggregate fingerprint of a group's rows for change detection in incremental models: the
-    sum of a 64-bit hash of the given columns per row, so the row order does not matter. Two
+    sum of `row_hash` of the given columns per row, so the row order does not matter. Two
     builds give the same value for the same rows; any changed, added or removed row changes
     it (up to hash collisions, about 1 in 2^64).
 -#}
@@ -139,11 +139,11 @@
 {%- endmacro %}
 
 {% macro default__fingerprint(columns) -%}
-    sum(cast(hash({{ columns | join(', ') }}) as hugeint))
+    sum(cast({{ retention.row_hash(columns) }} as hugeint))
 {%- endmacro %}
 
 {% macro spark__fingerprint(columns) -%}
-    sum(cast(xxhash64({{ columns | join(', ') }}) as decimal(38, 0)))
+    sum(cast({{ retention.row_hash(columns) }} as decimal(38, 0)))
 {%- endmacro %}
 
 {#-
