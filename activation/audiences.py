@@ -45,6 +45,7 @@ __all__ = [
     "AudienceDefinition",
     "Destination",
     "default_audiences",
+    "flat_reason_ranks",
     "prepare_contacts",
     "reason_column_names",
     "suppression_reasons",
@@ -213,7 +214,7 @@ def reason_column_names(top: int = TOP_REASONS) -> list[str]:
     return [f"reason_{k}{part}" for k in range(1, top + 1) for part in _REASON_PARTS]
 
 
-def _flat_reason_ranks(columns) -> list[int]:
+def flat_reason_ranks(columns) -> list[int]:
     """The ranks k whose reason_k, reason_k_cause and reason_k_detail columns are all present."""
     return [k for k in range(1, TOP_REASONS + 1) if all(f"reason_{k}{part}" in columns for part in _REASON_PARTS)]
 
@@ -231,7 +232,7 @@ def with_reason_lists(customers: pd.DataFrame) -> pd.DataFrame:
         return customers
     by_rank = [
         zip(*(customers[f"reason_{k}{part}"].to_numpy(dtype=object, na_value=None) for part in _REASON_PARTS), strict=True)
-        for k in _flat_reason_ranks(customers.columns)
+        for k in flat_reason_ranks(customers.columns)
     ]
     reasons = [
         [{"feature": feature, "cause": cause, "detail": detail} for feature, cause, detail in ranks if isinstance(feature, str) and feature]
@@ -246,7 +247,7 @@ def validate_scored(scored: pd.DataFrame) -> pd.DataFrame:
     Reasons come as a ``reasons`` column (lists or JSON text) or as the flat
     reason_k / reason_k_cause / reason_k_detail columns (see `with_reason_lists`).
     """
-    has_flat = 1 in _flat_reason_ranks(scored.columns)
+    has_flat = 1 in flat_reason_ranks(scored.columns)
     missing = [c for c in REQUIRED_COLUMNS if c not in scored.columns and not (c == "reasons" and has_flat)]
     if missing:
         raise ValueError(f"scored customers lack required columns: {missing}")

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from activation.audiences import _flat_reason_ranks
+from activation.audiences import flat_reason_ranks
 from activation.normalize import ads_consent_granted, is_missing, map_values
 
 __all__ = [
@@ -224,7 +224,7 @@ def _reason_picks(customers: pd.DataFrame) -> tuple[list[np.ndarray], list[np.nd
                     pick[0][i], pick[1][i], pick[2][i] = reason["cause"], reason["feature"], reason["detail"]
         return top, service
     # lowest rank wins: go backwards so that a lower valid rank overwrites a higher one
-    for k in reversed(_flat_reason_ranks(customers.columns)):
+    for k in reversed(flat_reason_ranks(customers.columns)):
         # a missing value reads as None, as in `with_reason_lists` (pd.NA has no truth value)
         feature = customers[f"reason_{k}"].to_numpy(dtype=object, na_value=None)
         cause = customers[f"reason_{k}_cause"].to_numpy(dtype=object, na_value=None)
