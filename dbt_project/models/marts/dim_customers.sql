@@ -55,6 +55,7 @@ as_of as {{ retention.not_materialized() }} (
 customer_orders as (
     select
         identities.customer_id,
+        identities.cluster_account_count,
         orders.*
     from orders
     inner join identities
@@ -84,7 +85,10 @@ contacts as (
         ) }} as shopify_email_consent_state,
         max(case when email_consent_state is not null then coalesce(email_consent_updated_at, ordered_at) end)
             as shopify_email_consent_at,
-        count(distinct account_id) as account_count
+        -- every account of a person has an order here (identities are built from these
+        -- orders), so this is count(distinct account_id) without DuckDB materialising the
+        -- 2M joined order rows for the distinct count (about 1 s at 1M customers)
+        max(cluster_account_count) as account_count
     from customer_orders
     group by customer_id
 ),
