@@ -22,13 +22,15 @@ match_keys as {{ retention.not_materialized() }} (
 ),
 
 accounts as (
+    -- platform and platform_customer_key make up account_id: grouping by all three costs
+    -- less than taking their min() per account
     select
         account_id,
-        min(platform) as platform,
-        min(platform_customer_key) as platform_customer_key,
+        platform,
+        platform_customer_key,
         count(*) as order_count
     from orders
-    group by account_id
+    group by account_id, platform, platform_customer_key
 ),
 
 shared_keys as (
@@ -92,7 +94,7 @@ edges_{{ pass_number }} as (
 ),
 
 {% endfor %}
-account_labels as (
+account_labels as {{ retention.materialized() }} (
     select
         accounts.account_id,
         roots.account_id as label
@@ -107,6 +109,15 @@ account_labels as (
         on labels.account_number = accounts.account_number
     inner join linked_accounts as roots
         on labels.label = roots.account_number
+),
+
+cluster_sizes as (
+    -- linked accounts only: every other account is a person of its own
+    select
+        label,
+        count(*) as account_count
+    from account_labels
+    group by label
 ),
 
 key_types as (
@@ -132,10 +143,13 @@ labelled as (
         accounts.platform_customer_key,
         accounts.order_count,
         coalesce(account_labels.label, accounts.account_id) as label,
+        coalesce(cluster_sizes.account_count, 1) as cluster_account_count,
         key_types.match_key_types
     from accounts
     left join account_labels
         on accounts.account_id = account_labels.account_id
+    left join cluster_sizes
+        on account_labels.label = cluster_sizes.label
     left join key_types
         on accounts.account_id = key_types.account_id
 ),
@@ -147,7 +161,7 @@ final as (
         platform_customer_key,
         'c_' || {{ retention.hash_text('label') }} as customer_id,
         label as cluster_root_account_id,
-        count(*) over (partition by label) as cluster_account_count,
+        cluster_account_count,
         order_count as account_order_count,
         match_key_types
     from labelled
