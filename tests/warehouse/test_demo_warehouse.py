@@ -183,6 +183,31 @@ def test_activation_columns_never_carry_relay_addresses(demo_warehouse):
     assert opted_out_subscribed[0][0] == 0
 
 
+def test_customer_account_count_is_the_accounts_with_orders(demo_warehouse):
+    """dim_customers.account_count (taken from identity resolution's cluster size) is the
+    number of platform accounts the person ordered from, and some people have several."""
+    db = demo_warehouse["db"]
+    mismatched, multi = query(
+        db,
+        """
+        with counted as (
+            select identities.customer_id, count(distinct orders.account_id) as accounts
+            from intermediate.int_orders_converted as orders
+            inner join intermediate.int_customer_identities_resolved as identities
+                on orders.account_id = identities.account_id
+            group by identities.customer_id
+        )
+        select
+            count(*) filter (where counted.accounts is distinct from customers.account_count),
+            count(*) filter (where customers.account_count > 1)
+        from marts.dim_customers as customers
+        left join counted on customers.customer_id = counted.customer_id
+        """,
+    )[0]
+    assert mismatched == 0
+    assert multi > 0
+
+
 def test_ml_snapshots_are_point_in_time(demo_warehouse):
     db = demo_warehouse["db"]
     snapshots = query(
