@@ -196,7 +196,9 @@ def _correct_fx_rates(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) ->
 
 def _new_versions(con: duckdb.DuckDBPyConnection, table: str, assignment: str, condition: str, loaded_at: dt.datetime) -> int:
     """Five rows of a raw table loaded again as a new version (changed by `assignment`) at `loaded_at`."""
-    con.execute(f"create or replace temp table _changed as select * from raw.{table} where {condition} order by _row_number limit 5")
+    con.execute(
+        f"create or replace temp table _changed as select * from raw.{table} where {condition} order by _row_number limit 5"
+    )
     con.execute(
         f"update _changed set {assignment}, _record_hash = md5(_record_hash), _loaded_at = ?, _batch_id = 'update'",
         [loaded_at],
@@ -214,9 +216,13 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[tuple[str, st
 
 
 def _comparable_columns(con: duckdb.DuckDBPyConnection, db: str, schema: str, table: str) -> str:
-    """Columns to compare; floating-point values rounded (sums in another order differ in the last bits)."""
+    """Columns to compare; floating-point values rounded (sums in another order differ in the last bits).
+
+    `built_at` (when the build that wrote a row started) is left out: it differs by design.
+    """
     columns = con.execute(
-        "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? and table_name = ? order by column_index",
+        "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? and table_name = ? "
+        "and column_name <> 'built_at' order by column_index",
         [db, schema, table],
     ).fetchall()
     return ", ".join(f'round("{c}", 9) as "{c}"' if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in columns)
@@ -371,8 +377,22 @@ def test_incremental_run_equals_full_rebuild(builds):
         cancelled = builds["cancelled_orders"]
         placeholders = ", ".join("?" for _ in cancelled)
         assert len(cancelled) == 5
-        assert scalar(con, f"select count(*) from warehouse.marts.fct_orders where is_cancelled and order_id in ({placeholders})", cancelled) == 5
-        assert scalar(con, f"select count(*) from warehouse.intermediate.int_order_churn_outcomes where order_id in ({placeholders})", cancelled) == 0
+        assert (
+            scalar(
+                con,
+                f"select count(*) from warehouse.marts.fct_orders where is_cancelled and order_id in ({placeholders})",
+                cancelled,
+            )
+            == 5
+        )
+        assert (
+            scalar(
+                con,
+                f"select count(*) from warehouse.intermediate.int_order_churn_outcomes where order_id in ({placeholders})",
+                cancelled,
+            )
+            == 0
+        )
     finally:
         con.close()
     assert not differences, f"rows only in the incremental / only in the full build: {differences}"
@@ -433,3 +453,47 @@ def test_incremental_run_into_a_new_month_equals_full_rebuild(tmp_path):
     finally:
         con.close()
     assert not differences, f"rows only in the incremental / only in the full build: {differences}"
+
+
+def test_latest_build_uniqueness_sees_the_rows_the_night_wrote(builds, tmp_path):
+    """stg_web__events keeps the build time of each row: the released events carry the
+    incremental build's, the older events the night before's. unique_in_latest_build passes on
+    the built table and fails once an older event is written again under the same id."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(builds["db"], db)
+    con = duckdb.connect(str(db))
+    try:
+        builds_seen, in_latest, in_older = con.execute(
+            """
+            select
+                count(distinct built_at),
+                count(*) filter (where built_at = latest),
+                count(*) filter (where built_at < latest)
+            from staging.stg_web__events, (select max(built_at) as latest from staging.stg_web__events)
+            """
+        ).fetchone()
+    finally:
+        con.close()
+    assert builds_seen == 2
+    # the night wrote only the events that arrived; the others are as the night before wrote them
+    assert in_latest == builds["released"]["web_events"]
+    assert in_older == builds["staged_before"]
+
+    check = ["test", "--select", "stg_web__events,test_name:unique_in_latest_build"]
+    run_dbt(check, db, tmp_path / "clean")  # raises when dbt fails
+
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(
+            """
+            insert into staging.stg_web__events
+            select * replace ((select max(built_at) from staging.stg_web__events) as built_at)
+            from staging.stg_web__events
+            where built_at < (select max(built_at) from staging.stg_web__events)
+            limit 1
+            """
+        )
+    finally:
+        con.close()
+    with pytest.raises(AssertionError, match="FAIL 1 unique_in_latest_build_stg_web__events_web_event_id"):
+        run_dbt(check, db, tmp_path / "duplicated")

@@ -134,3 +134,10 @@
 {% macro spark__integer_series(start_expression, end_expression, column_name) -%}
     select explode(sequence(cast({{ start_expression }} as int), cast({{ end_expression }} as int))) as {{ column_name }}
 {%- endmacro %}
+
+{#- When this dbt invocation started, as a timestamp literal: the same value in every model of
+    one build, a new one in the next. Incremental models store it per row (`built_at`), so a
+    test can tell the rows the latest build wrote from older ones (test unique_in_latest_build). -#}
+{% macro build_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}

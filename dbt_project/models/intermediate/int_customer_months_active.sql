@@ -135,7 +135,8 @@ final as (
             ),
             0
         ) as orders_before_month,
-        history_fingerprints.history_fingerprint
+        history_fingerprints.history_fingerprint,
+        {{ retention.build_started_at() }} as built_at
     from joined
     inner join history_fingerprints
         on joined.customer_id = history_fingerprints.customer_id

@@ -49,7 +49,8 @@ final as (
         events.campaign_name,
         events.occurred_at,
         cast(events.occurred_at as date) as occurred_date,
-        events.loaded_at
+        events.loaded_at,
+        {{ retention.build_started_at() }} as built_at
     from events
     inner join as_of
         on events.occurred_at < as_of.as_of_end_at

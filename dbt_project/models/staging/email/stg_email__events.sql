@@ -21,7 +21,8 @@ renamed as (
         nullif(trim(campaign_id), '') as campaign_id,
         campaign_name,
         {{ retention.to_utc_timestamp('occurred_at') }} as occurred_at,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        {{ retention.build_started_at() }} as built_at
     from latest
     where version_rank = 1
 )

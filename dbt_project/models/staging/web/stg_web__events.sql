@@ -21,7 +21,8 @@ renamed as (
         lower(trim(event_type)) as event_type,
         nullif(trim(sku), '') as sku,
         {{ retention.to_utc_timestamp('occurred_at') }} as occurred_at,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        {{ retention.build_started_at() }} as built_at
     from latest
     where version_rank = 1
 )
