@@ -48,6 +48,7 @@ product_cycles as (
         customer_product_days.customer_id,
         customer_product_days.sku,
         customer_product_days.ordered_date,
+        customer_products.category,
         {{ retention.days_between(
             'lag(customer_product_days.ordered_date) over ('
             ~ 'partition by customer_product_days.customer_id, customer_product_days.sku '
@@ -95,16 +96,14 @@ category_stats as (
 ),
 
 category_cycle_stats as (
+    -- product_cycles carries the category of its (customer, product) pair
     select
-        customer_products.category,
-        {{ retention.median('product_cycles.days_since_previous_purchase') }} as category_median_repurchase_days
+        category,
+        {{ retention.median('days_since_previous_purchase') }} as category_median_repurchase_days
     from product_cycles
-    inner join customer_products
-        on product_cycles.customer_id = customer_products.customer_id
-        and product_cycles.sku = customer_products.sku
-    where product_cycles.days_since_previous_purchase is not null
-        and customer_products.category is not null
-    group by customer_products.category
+    where days_since_previous_purchase is not null
+        and category is not null
+    group by category
 ),
 
 return_stats as (
