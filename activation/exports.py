@@ -614,13 +614,16 @@ def publish(
     model_version: str = "unknown",
     previous_members: pd.DataFrame | None = None,
     phones: PhoneBook | None = None,
+    customers_scored: int | None = None,
 ) -> PublishResult:
     """Select, suppress, hold out and write every audience file for ``as_of``.
 
     ``previous_members`` (customer_id, audience[, group]) is the last publish's
     membership; pass :func:`read_previous_members` output to diff against disk. Without
     it every treated member counts as added. ``phones``: phone numbers normalised on
-    earlier runs (`PhoneBook`; what this run parses is added to it). Returns the
+    earlier runs (`PhoneBook`; what this run parses is added to it). ``customers_scored``:
+    how many customers were scored, when ``scored`` holds only those some audience selects
+    (`activation.warehouse` reads it so; default ``len(scored)``). Returns the
     membership frame (customer_id, audience, action, action_detail, action_reason, group,
     as_of) for the warehouse.
     """
@@ -633,7 +636,7 @@ def publish(
     for definition in cfg.audiences:
         selected |= definition.select(customers)
     # audiences select row by row: the customers none selects play no further part
-    scored_count = len(customers)
+    scored_count = len(customers) if customers_scored is None else customers_scored
     customers = customers[selected]
     phones = phones if phones is not None else PhoneBook()
     contacts = prepare_contacts(customers, relay, phones)

@@ -11,6 +11,7 @@ import datetime as dt
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from activation.audiences import reason_column_names
 from activation.config import ActivationConfig
@@ -26,9 +27,30 @@ PHONE_BOOK_TABLE = "activation._phone_book"
 # value tier from the RFM monetary quintile: 5 = top 20% of spend (one rule for audiences and reports)
 VALUE_TIER_SQL = "case when rfm.m_score >= 5 then 'high' when rfm.m_score >= 3 then 'mid' else 'low' end"
 
+# scored customers with their marts (one row each)
+SCORED_FROM_SQL = """
+from marts.dim_customers as customers
+inner join ml.churn_scores as scores on scores.customer_id = customers.customer_id
+left join marts.customer_rfm as rfm on rfm.customer_id = customers.customer_id
+left join marts.customer_segments as segments on segments.customer_id = customers.customer_id
+left join marts.customer_purchase_intervals as intervals on intervals.customer_id = customers.customer_id
+"""
+
+# what the audience rules read (`AudienceDefinition.select`)
+RULE_COLUMNS_SQL = f"""
+    customers.customer_id,
+    rfm.rfm_segment as segment,
+    segments.lifecycle_stage,
+    scores.risk_band,
+    {VALUE_TIER_SQL} as value_tier,
+    customers.days_since_last_order,
+    coalesce(intervals.is_frequency_declining, false) as is_frequency_declining,
+    customers.order_count as orders
+"""
+
 SCORED_CUSTOMERS_SQL = """
 select
-    customers.customer_id,
+    {rule_columns},
     customers.email,
     customers.phone,
     customers.first_name,
@@ -37,35 +59,50 @@ select
     customers.state,
     customers.zip,
     customers.country_code as country,
-    rfm.rfm_segment as segment,
-    segments.lifecycle_stage,
     scores.churn_probability,
-    scores.risk_band,
-    {value_tier} as value_tier,
     scores.predicted_clv_12m,
-    customers.days_since_last_order,
-    coalesce(intervals.is_frequency_declining, false) as is_frequency_declining,
-    customers.order_count as orders,
     customers.favourite_category,
     {reason_columns},
     customers.email_consent,
     'unknown' as sms_consent,
     customers.ads_consent,
     customers.is_opted_out
-from marts.dim_customers as customers
-inner join ml.churn_scores as scores on scores.customer_id = customers.customer_id
-left join marts.customer_rfm as rfm on rfm.customer_id = customers.customer_id
-left join marts.customer_segments as segments on segments.customer_id = customers.customer_id
-left join marts.customer_purchase_intervals as intervals on intervals.customer_id = customers.customer_id
+{scored_from}
+{where}
 order by customers.customer_id
 """
 
 
-def scored_customers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def scored_customers(con: duckdb.DuckDBPyConnection, only: pd.Series | None = None) -> pd.DataFrame:
     """One row per scored customer with contacts, consent, segment, risk and up to three
-    reasons as flat columns (reason_k, reason_k_cause, reason_k_detail; `publish` makes lists)."""
+    reasons as flat columns (reason_k, reason_k_cause, reason_k_detail; `publish` makes lists).
+
+    ``only``: the customer ids to read (all scored customers when None)."""
     reason_columns = ", ".join(f"scores.{name} as {name}" for name in reason_column_names())
-    return read_frame(con, SCORED_CUSTOMERS_SQL.format(reason_columns=reason_columns, value_tier=VALUE_TIER_SQL))
+    where = "" if only is None else "where customers.customer_id in (select customer_id from _only_customers)"
+    sql = SCORED_CUSTOMERS_SQL.format(
+        rule_columns=RULE_COLUMNS_SQL.strip(), reason_columns=reason_columns, scored_from=SCORED_FROM_SQL, where=where
+    )
+    if only is None:
+        return read_frame(con, sql)
+    con.register("_only_customers", pa.table({"customer_id": pa.array(only.astype(str).tolist(), pa.string())}))
+    try:
+        return read_frame(con, sql)
+    finally:
+        con.unregister("_only_customers")
+
+
+def audience_candidates(con: duckdb.DuckDBPyConnection, config: ActivationConfig) -> tuple[pd.Series, int]:
+    """The ids of the scored customers some audience selects, and how many are scored.
+
+    Read from the rule columns alone, so that contacts, names and reason texts are read only
+    for these customers: at 1M customers about a fifth are selected, and reading every
+    customer's wide row took 2.3 s of a publish."""
+    rules = read_frame(con, f"select {RULE_COLUMNS_SQL} {SCORED_FROM_SQL}")
+    selected = pd.Series(False, index=rules.index)
+    for definition in config.audiences:
+        selected |= definition.select(rules)
+    return rules.loc[selected, "customer_id"], len(rules)
 
 
 def record_publish(con: duckdb.DuckDBPyConnection, result: PublishResult) -> int:
@@ -134,10 +171,14 @@ def publish_audiences(
     model_version: str,
 ) -> PublishResult:
     """Select, suppress and write every audience for `as_of`, then record the publish."""
-    scored = scored_customers(con)
+    candidates, scored_count = audience_candidates(con, config)
+    scored = scored_customers(con, only=candidates)
     previous = read_previous_members(out_root, as_of)
     phones = load_phone_book(con)
-    result = publish(scored, as_of, out_root, config, model_version=model_version, previous_members=previous, phones=phones)
+    result = publish(
+        scored, as_of, out_root, config, model_version=model_version, previous_members=previous, phones=phones,
+        customers_scored=scored_count,
+    )
     record_publish(con, result)
     save_phone_book(con, phones)
     return result
