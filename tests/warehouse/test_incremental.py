@@ -497,3 +497,14 @@ def test_latest_build_uniqueness_sees_the_rows_the_night_wrote(builds, tmp_path)
         con.close()
     with pytest.raises(AssertionError, match="FAIL 1 unique_in_latest_build_stg_web__events_web_event_id"):
         run_dbt(check, db, tmp_path / "duplicated")
+
+    # as a full refresh leaves it: every row from one build, so every key is checked; a
+    # duplicate between two rows of that build fails (the older copy no longer stands apart)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("update staging.stg_web__events set built_at = (select min(built_at) from staging.stg_web__events)")
+        assert con.execute("select count(distinct built_at) from staging.stg_web__events").fetchone() == (1,)
+    finally:
+        con.close()
+    with pytest.raises(AssertionError, match="FAIL 1 unique_in_latest_build_stg_web__events_web_event_id"):
+        run_dbt(check, db, tmp_path / "one_build")
