@@ -106,7 +106,8 @@ final as (
         quantity,
         line_amount,
         discount_amount,
-        loaded_at
+        loaded_at,
+        {{ retention.build_started_at() }} as built_at
     from unioned
 )
 

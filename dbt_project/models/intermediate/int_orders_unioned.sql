@@ -341,7 +341,8 @@ normalized as (
         unioned.has_refund,
         unioned.email_consent_state,
         unioned.email_consent_updated_at,
-        unioned.loaded_at
+        unioned.loaded_at,
+        {{ retention.build_started_at() }} as built_at
     from unioned
     left join countries
         on unioned.country_code = countries.country_code
