@@ -55,6 +55,7 @@ __all__ = [
     "google_row",
     "is_missing",
     "google_fields",
+    "hashed_email",
     "map_rows",
     "map_values",
     "meta_fields",
@@ -373,13 +374,19 @@ def _usable_email(relay: RelayMatcher) -> Callable[[object], str | None]:
     return email
 
 
+def hashed_email(relay: RelayMatcher) -> Callable[[object], str | None]:
+    """Meta email and Google Email: SHA-256 of the normalised address; None for a marketplace
+    relay address or one that is not an address."""
+    email = _usable_email(relay)
+    return lambda v: sha256_hex(email(v))
+
+
 def meta_fields(*, relay: RelayMatcher, e164=normalize_phone_e164) -> dict[str, Field]:
     """Meta customer-list columns: (input columns, function of their values) each, hashed.
 
     ``e164`` normalises the phone (`PhoneBook.e164` to reuse earlier answers)."""
-    email = _usable_email(relay)
     return {
-        "email": (("email",), lambda v: sha256_hex(email(v))),
+        "email": (("email",), hashed_email(relay)),
         "phone": (("phone", "country"), lambda v, c: sha256_hex(normalize_phone_meta(v, c, e164=e164))),
         "fn": (("first_name",), lambda v: sha256_hex(normalize_name_meta(v))),
         "ln": (("last_name",), lambda v: sha256_hex(normalize_name_meta(v))),
@@ -393,9 +400,8 @@ def meta_fields(*, relay: RelayMatcher, e164=normalize_phone_e164) -> dict[str, 
 
 def google_fields(*, relay: RelayMatcher, e164=normalize_phone_e164) -> dict[str, Field]:
     """Google Customer Match columns, as `meta_fields`; Country and Zip unhashed."""
-    email = _usable_email(relay)
     return {
-        "Email": (("email",), lambda v: sha256_hex(email(v))),
+        "Email": (("email",), hashed_email(relay)),
         "Phone": (("phone", "country"), lambda v, c: sha256_hex(e164(v, c))),
         "First Name": (("first_name",), lambda v: sha256_hex(normalize_name_google(v))),
         "Last Name": (("last_name",), lambda v: sha256_hex(normalize_name_google(v))),
