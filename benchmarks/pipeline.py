@@ -369,7 +369,7 @@ def main() -> None:
     without_generation = full.wall_seconds - full.stages["generation"].seconds
     print(
         f"\nfull pipeline without generation: {without_generation:.1f} s; one-day run: {nightly.wall_seconds:.1f} s "
-        f"= {nightly.wall_seconds / without_generation:.0%} of it"
+        f"= {nightly.wall_seconds / without_generation:.1%} of it"
     )
     print(
         f"RFM + intervals for {comparison['customers']:,} customers / {comparison['orders']:,} orders: warehouse models "
