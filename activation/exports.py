@@ -457,7 +457,7 @@ def _hashed_identifiers(customers: pd.DataFrame, contacts: pd.DataFrame, relay: 
     """Each customer's email and phone hashed once for all Meta and Google files of a publish,
     as `meta_fields` / `google_fields` hash them ('' when there is none). An address or number
     is one customer's, so hashing them per file repeated the work for every audience and
-    destination (8 files by default); the phone comes from the contacts' E.164 number, which
+    destination (10 files with the default audiences); the phone comes from the contacts' E.164 number, which
     `prepare_contacts` normalised with the same `PhoneBook`."""
     email = hashed_email(relay)
     e164 = contacts["phone_e164"].to_numpy(dtype=object)
