@@ -36,6 +36,7 @@ def pipeline(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RETENTION_SETTINGS", str(settings_file))
         patch.delenv("DUCKDB_PATH", raising=False)
+        patch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
         from orchestration.definitions import defs
 
         definitions = defs()
@@ -70,6 +71,18 @@ def test_nightly_and_weekly_runs_succeed(pipeline):
     seconds = {k: v.value for k, v in scores.materialization.metadata.items() if k.startswith("seconds_")}
     assert set(seconds) == {"seconds_btyd", "seconds_predict", "seconds_reasons", "seconds_total"}
     assert 0 < seconds["seconds_reasons"] <= seconds["seconds_total"]
+
+
+@pytest.mark.xdist_group("e2e")
+def test_dbt_log_file_keeps_the_results_without_every_statement(pipeline):
+    from orchestration.defs.dbt import DBT_PROJECT_DIR
+
+    (target,) = (DBT_PROJECT_DIR / "target").glob(f"warehouse_models-{pipeline['nightly'].run_id[:7]}-*")
+    events = [json.loads(line) for line in (target / "dbt.log").read_text().splitlines() if line.startswith("{")]
+    results = {e["data"]["node_info"]["node_name"] for e in events if e["info"]["name"] in ("LogModelResult", "LogTestResult")}
+    assert {"dim_customers", "unique_dim_customers_customer_id"} <= results
+    assert {e["info"]["level"] for e in events} <= {"info", "warn", "error"}
+    assert not [e for e in events if e["info"]["name"] == "SQLQuery"]
 
 
 @pytest.mark.xdist_group("e2e")
@@ -279,6 +292,7 @@ def test_next_night_reuses_the_model_and_full_refresh_rebuilds_staging(pipeline)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RETENTION_SETTINGS", str(root / "settings.yaml"))
         patch.delenv("DUCKDB_PATH", raising=False)
+        patch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
         from orchestration.definitions import defs
 
         job = defs().resolve_job_def("nightly_pipeline")

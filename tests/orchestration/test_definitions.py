@@ -95,3 +95,14 @@ def test_a_build_leaves_its_parse_state_for_the_next(tmp_path):
     keep_parse_state(build, project_target)
     assert (project_target / "partial_parse.msgpack").read_bytes() == b"state of night 2"
     assert sorted(p.name for p in project_target.iterdir()) == ["partial_parse.msgpack", "warehouse_models-1"]
+
+
+def test_dbt_logs_its_file_at_info_level_unless_the_environment_says_otherwise(monkeypatch):
+    from core.settings import load_settings
+    from orchestration.defs.dbt import dbt_environment
+
+    settings = load_settings()
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    assert dbt_environment(settings)["DBT_LOG_LEVEL_FILE"] == "info"
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    assert dbt_environment(settings)["DBT_LOG_LEVEL_FILE"] == "debug"
