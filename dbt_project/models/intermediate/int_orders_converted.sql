@@ -112,7 +112,8 @@ final as (
         cast(order_amount * fx_rate as decimal(18, 2)) as order_amount,
         cast(discount_amount * fx_rate as decimal(18, 2)) as discount_amount,
         cast(shipping_amount * fx_rate as decimal(18, 2)) as shipping_amount,
-        loaded_at
+        loaded_at,
+        {{ retention.build_started_at() }} as built_at
     from converted
 )
 

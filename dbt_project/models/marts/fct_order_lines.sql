@@ -112,7 +112,8 @@ final as (
         order_lines.discount_amount,
         coalesce(returned_skus.returned_quantity, 0) > 0 as is_returned,
         coalesce(returned_skus.returned_quantity, 0) as returned_quantity,
-        order_lines.loaded_at
+        order_lines.loaded_at,
+        {{ retention.build_started_at() }} as built_at
     from order_lines
     inner join orders
         on order_lines.order_id = orders.order_id

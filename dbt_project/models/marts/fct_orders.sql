@@ -269,7 +269,8 @@ final as (
         customer_order_number = 1 as is_first_order,
         previous_ordered_at,
         {{ retention.days_between('previous_ordered_at', 'ordered_at') }} as days_since_previous_order,
-        loaded_at
+        loaded_at,
+        {{ retention.build_started_at() }} as built_at
     from sequenced
 )
 
