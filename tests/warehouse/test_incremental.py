@@ -140,12 +140,19 @@ def _merge_two_customers(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime)
     return a_account, b_account
 
 
-def _split_a_customer(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) -> tuple[str, str]:
+def _split_a_customer(
+    con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime, *, changed_account_is_smaller: bool = False
+) -> tuple[str, str]:
     """A new version of the one Shopify order of an account linked to one other account, with
     another email, name and no phone: nothing links the two any more, the person splits in two.
 
     An order then moves to another customer and the running totals of the customer it leaves
-    change too. Returns the Shopify account and the other account."""
+    change too. Returns the Shopify account and the other account.
+
+    ``changed_account_is_smaller``: the Shopify account has the smaller id, so it keeps the
+    customer id (the smallest account's) and the other account, none of whose orders changed,
+    moves to a new customer: only comparing the built orders' customers with the resolved
+    identities finds its orders."""
     account, other, order = con.execute(
         """
         with identities as (select * from intermediate.int_customer_identities_resolved)
@@ -157,10 +164,11 @@ def _split_a_customer(con: duckdb.DuckDBPyConnection, loaded_at: dt.datetime) ->
             on shopify.account_id = orders.account_id
         where shopify.platform = 'shopify' and shopify.account_order_count = 1 and shopify.cluster_account_count = 2
             and orders.platform_order_id not in (select id from raw.shopify_orders where _loaded_at = $loaded_at)
+            and (not $smaller or shopify.account_id < other.account_id)
         order by shopify.account_id
         limit 1
         """,
-        {"loaded_at": loaded_at},
+        {"loaded_at": loaded_at, "smaller": changed_account_is_smaller},
     ).fetchone()
     email = f"split-{order}@example.com"
     person = {"email": email, "phone": None, "first_name": "Split", "last_name": order}
@@ -256,6 +264,12 @@ def builds(tmp_path_factory):
             corrected_fx_days = _correct_fx_rates(con, tonight)
             merged_accounts = _merge_two_customers(con, tonight)
             split_accounts = _split_a_customer(con, tonight)
+            split_keeping_accounts = _split_a_customer(con, tonight, changed_account_is_smaller=True)
+            customer_of_the_moved_account = scalar(
+                con,
+                "select customer_id from intermediate.int_customer_identities_resolved where account_id = ?",
+                [split_keeping_accounts[1]],
+            )
             cancelled_orders = _cancel_old_orders(con, tonight)
             customers_before = con.execute(
                 "select count(distinct customer_id) from intermediate.int_customer_identities_resolved where account_id in (?, ?)",
@@ -276,6 +290,8 @@ def builds(tmp_path_factory):
         "corrected_fx_days": corrected_fx_days,
         "merged_accounts": merged_accounts,
         "split_accounts": split_accounts,
+        "split_keeping_accounts": split_keeping_accounts,
+        "customer_of_the_moved_account": customer_of_the_moved_account,
         "cancelled_orders": cancelled_orders,
         "customers_before": customers_before,
         "staged_before": staged_before,
@@ -373,6 +389,15 @@ def test_incremental_run_equals_full_rebuild(builds):
             list(builds["split_accounts"]),
         ).fetchone()
         assert split[0] == 2
+        # a split where the account whose order changed keeps the customer id: the other
+        # account's orders, unchanged, move to its new customer id all the same
+        kept, moved = builds["split_keeping_accounts"]
+        assert kept < moved
+        moved_customers = con.execute(
+            "select distinct customer_id from warehouse.marts.fct_orders where account_id = ?", [moved]
+        ).fetchall()
+        assert len(moved_customers) == 1 and moved_customers[0][0] != builds["customer_of_the_moved_account"]
+        assert scalar(con, "select count(distinct customer_id) from warehouse.marts.fct_orders where account_id in (?, ?)", [kept, moved]) == 2
         # orders cancelled tonight left the churn outcomes built on earlier nights
         cancelled = builds["cancelled_orders"]
         placeholders = ", ".join("?" for _ in cancelled)

@@ -2,9 +2,10 @@
 -- and whether that product of the order was returned.
 -- Incremental while the as-of date follows the data (a pinned as_of_date builds a plain
 -- table): a nightly run rebuilds the lines of the orders with a line whose row would
--- change - a line loaded since the last build, an order that is new or now belongs to
--- another customer, was cancelled, moved or re-converted at a corrected rate, a product
--- moved to another category, a return of that product - and leaves every other line.
+-- change - a line loaded since the last build, an order fct_orders rewrote since (a new
+-- order, or one that may now belong to another customer, was cancelled, moved or re-converted
+-- at a corrected rate), a product moved to another category, a return of that product - and
+-- leaves every other line.
 
 -- depends_on: {{ ref('int_order_lines_unioned') }}
 -- depends_on: {{ ref('stg_catalog__products') }}
@@ -60,16 +61,12 @@ changed_orders as (
 
     union
 
-    -- orders that are new, or whose customer, time, status or rate changed
-    select orders.order_id
+    -- orders fct_orders wrote since this table's last build: new orders, and every order
+    -- whose customer, time, status or rate may have changed (fct_orders rewrites all orders
+    -- of a customer with a changed order), without joining every order with its lines
+    select order_id
     from orders
-    left join built
-        on orders.order_id = built.order_id
-    where built.order_id is null
-        or orders.customer_id is distinct from built.customer_id
-        or orders.ordered_at is distinct from built.ordered_at
-        or orders.is_cancelled is distinct from built.is_cancelled
-        or cast(built.line_amount_local * orders.fx_rate as decimal(18, 2)) is distinct from built.line_amount
+    where built_at > coalesce((select max(built_at) from built), cast('1900-01-01' as timestamp))
 
     union
 
