@@ -163,3 +163,21 @@
 {% macro spark__row_hash(columns) -%}
     xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
+
+{#- every column of `alias` (a reference to `relation`) but `columns`: for passing a model's
+    columns through without its bookkeeping columns (built_at) -#}
+{% macro star_except(relation, alias, columns) -%}
+    {{ return(adapter.dispatch('star_except', 'retention')(relation, alias, columns)) }}
+{%- endmacro %}
+
+{% macro default__star_except(relation, alias, columns) -%}
+    {{ alias }}.* exclude ({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__star_except(relation, alias, columns) -%}
+    {%- set kept = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) if column.name not in columns -%}
+        {%- do kept.append(alias ~ '.' ~ column.name) -%}
+    {%- endfor -%}
+    {{ kept | join(', ') }}
+{%- endmacro %}

@@ -1,17 +1,11 @@
 -- Per customer: the order history up to the as-of date in one row (cancelled orders do not
 -- count). The base of dim_customers, RFM, segments and the churn analysis.
 -- Incremental while the as-of date follows the data (a pinned as_of_date builds a plain
--- table): a nightly run rebuilds the customers whose orders or order lines changed (found
--- by a fingerprint of the columns read here, kept per customer), deletes the customers
--- that no longer have an order (merged away, cancelled), and moves the two columns relative
--- to the as-of date forward for everyone.
-
-{%- set order_columns = [
-    'order_id', 'ordered_at', 'order_amount', 'discount_amount', 'has_discount', 'is_returned',
-    'is_long_delivery', 'delivery_days', 'platform', 'primary_sku', 'primary_category',
-    'delivery_time_bucket', 'country_code', 'region',
-] %}
-{%- set line_columns = ['order_line_id', 'category', 'category_type', 'line_amount', 'quantity'] %}
+-- table): a nightly run rebuilds the customers of the orders and lines fct_orders and
+-- fct_order_lines wrote since this table's last build (built_at; fct_orders rewrites every
+-- order of a customer whose orders changed, and of the customer an order left), deletes the
+-- customers that no longer have an order (merged away, cancelled), and moves the two columns
+-- relative to the as-of date forward for everyone.
 
 {{ config(
     materialized=retention.incremental_unless_as_of_pinned(),
@@ -40,33 +34,17 @@ as_of as (
     select * from {{ ref('int_as_of_dates_resolved') }}
 ),
 
-order_fingerprints as (
-    select
-        customer_id,
-        {{ retention.fingerprint(order_columns) }} as orders_fingerprint
-    from orders
-    group by customer_id
-),
-
-line_fingerprints as (
-    select
-        customer_id,
-        {{ retention.fingerprint(line_columns) }} as lines_fingerprint
-    from order_lines
-    group by customer_id
-),
-
 {% if is_incremental() -%}
 changed_customers as (
-    select order_fingerprints.customer_id
-    from order_fingerprints
-    left join line_fingerprints
-        on order_fingerprints.customer_id = line_fingerprints.customer_id
-    left join {{ this }} as built
-        on order_fingerprints.customer_id = built.customer_id
-    where built.customer_id is null
-        or order_fingerprints.orders_fingerprint is distinct from built.orders_fingerprint
-        or line_fingerprints.lines_fingerprint is distinct from built.lines_fingerprint
+    select customer_id
+    from {{ ref('fct_orders') }}
+    where built_at > coalesce((select max(built_at) from {{ this }}), cast('1900-01-01' as timestamp))
+
+    union
+
+    select customer_id
+    from {{ ref('fct_order_lines') }}
+    where built_at > coalesce((select max(built_at) from {{ this }}), cast('1900-01-01' as timestamp))
 ),
 
 {% endif -%}
@@ -199,8 +177,7 @@ final as (
         last_orders.last_region,
         favourite_categories.favourite_category,
         dominant_category_types.dominant_category_type,
-        order_fingerprints.orders_fingerprint,
-        line_fingerprints.lines_fingerprint
+        {{ retention.build_started_at() }} as built_at
     from order_facts
     cross join as_of
     left join last_orders
@@ -209,10 +186,6 @@ final as (
         on order_facts.customer_id = favourite_categories.customer_id
     left join dominant_category_types
         on order_facts.customer_id = dominant_category_types.customer_id
-    left join order_fingerprints
-        on order_facts.customer_id = order_fingerprints.customer_id
-    left join line_fingerprints
-        on order_facts.customer_id = line_fingerprints.customer_id
 )
 
 select * from final

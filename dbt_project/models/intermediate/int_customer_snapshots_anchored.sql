@@ -17,7 +17,7 @@ last_orders as (
     -- order, if any, came after it), carrying the running totals as of the snapshot
     select
         snapshots.snapshot_date,
-        order_history.*
+        {{ retention.star_except(ref('int_order_histories_accumulated'), 'order_history', ['built_at']) }}
     from order_history
     inner join snapshots
         on order_history.ordered_date <= snapshots.snapshot_date

@@ -5,24 +5,10 @@
 -- table): a nightly run rebuilds every order of the customers with an order that is new,
 -- gone (cancelled, merged away) or changed - amount, time, customer, delivery, return, the
 -- category mix of its lines - (an order that moved rebuilds its old and its new customer)
--- and leaves the other customers' orders. Orders no longer in scope are deleted after the merge.
-
-{#- built column <- its input -#}
-{%- set inputs = {
-    'customer_id': 'orders.customer_id',
-    'ordered_at': 'orders.ordered_at',
-    'order_amount': 'orders.order_amount',
-    'has_discount': 'orders.has_discount',
-    'platform': 'orders.platform',
-    'region': 'orders.region',
-    'delivery_days': 'orders.delivery_days',
-    'delivered_at': 'fulfilment.delivered_at',
-    'first_return_requested_at': 'fulfilment.first_return_requested_at',
-    'consumable_amount': 'coalesce(line_types.consumable_amount, 0)',
-    'durable_amount': 'coalesce(line_types.durable_amount, 0)',
-} %}
-{%- set built_columns = inputs.keys() | list %}
-{%- set current_columns = inputs.values() | list %}
+-- and leaves the other customers' orders. fct_orders and fct_order_lines say which orders
+-- and lines they wrote since this table's last build (built_at); only the delivery and
+-- first return times are compared with the built rows. Orders no longer in scope are
+-- deleted after the merge.
 
 {{ config(
     materialized=retention.incremental_unless_as_of_pinned(),
@@ -46,65 +32,65 @@ fulfilment as (
     select * from {{ ref('int_order_fulfilment_aggregated') }}
 ),
 
+{% if is_incremental() -%}
+built as {{ retention.not_materialized() }} (
+    select * from {{ this }}
+),
+
+changed_orders as (
+    -- orders fct_orders wrote since this table's last build: new, changed, cancelled or
+    -- moved to another customer (fct_orders rewrites every order of such a customer)
+    select order_id
+    from {{ ref('fct_orders') }}
+    where built_at > coalesce((select max(built_at) from built), cast('1900-01-01' as timestamp))
+
+    union
+
+    -- orders whose lines fct_order_lines wrote since (the category mix)
+    select order_id
+    from {{ ref('fct_order_lines') }}
+    where built_at > coalesce((select max(built_at) from built), cast('1900-01-01' as timestamp))
+
+    union
+
+    -- built orders whose delivery or first return time changed (fct_orders keeps no return time)
+    select built.order_id
+    from built
+    left join fulfilment
+        on built.order_id = fulfilment.order_id
+    where built.delivered_at is distinct from fulfilment.delivered_at
+        or built.first_return_requested_at is distinct from fulfilment.first_return_requested_at
+),
+
+-- the customers of the changed orders now and in the last build: an order that moved to
+-- another customer changes the running totals of both
+changed_customers as (
+    select fct.customer_id
+    from changed_orders
+    inner join {{ ref('fct_orders') }} as fct
+        on changed_orders.order_id = fct.order_id
+
+    union
+
+    select built.customer_id
+    from changed_orders
+    inner join built
+        on changed_orders.order_id = built.order_id
+),
+
+{% endif -%}
 line_types as (
     select
         order_id,
         sum(case when category_type = 'consumable' then line_amount else 0 end) as consumable_amount,
         sum(case when category_type = 'durable' then line_amount else 0 end) as durable_amount
     from order_lines
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from changed_customers)
+    {%- endif %}
     group by order_id
 ),
 
-{% if is_incremental() -%}
-built as {{ retention.not_materialized() }} (
-    select * from {{ this }}
-),
-
--- orders whose built row no longer matches its inputs: one hash of the inputs per order
--- against one of the built row (a narrow join instead of carrying 11 columns through it)
-changed_orders as (
-    select
-        current_rows.customer_id as current_customer_id,
-        built_rows.customer_id as built_customer_id
-    from (
-        select
-            orders.order_id,
-            orders.customer_id,
-            {{ retention.row_hash(current_columns) }} as row_hash
-        from orders
-        left join fulfilment
-            on orders.order_id = fulfilment.order_id
-        left join line_types
-            on orders.order_id = line_types.order_id
-    ) as current_rows
-    full outer join (
-        select
-            order_id,
-            customer_id,
-            {{ retention.row_hash(built_columns) }} as row_hash
-        from built
-    ) as built_rows
-        on current_rows.order_id = built_rows.order_id
-    where current_rows.order_id is null
-        or built_rows.order_id is null
-        or current_rows.row_hash <> built_rows.row_hash
-),
-
--- the customers of the changed orders now and in the last build: an order that moved to
--- another customer changes the running totals of both
-changed_customers as (
-    select current_customer_id as customer_id
-    from changed_orders
-    where current_customer_id is not null
-
-    union
-
-    select built_customer_id
-    from changed_orders
-    where built_customer_id is not null
-),
-
-{% endif -%}
 order_base as (
     select
         orders.customer_id,
@@ -167,7 +153,8 @@ final as (
         {%- endfor %}
         sum(case when ordered_date = first_order_date then order_amount else 0 end) over (
             partition by customer_id
-        ) as first_day_amount
+        ) as first_day_amount,
+        {{ retention.build_started_at() }} as built_at
     from order_base
 )
 
