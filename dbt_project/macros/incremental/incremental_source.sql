@@ -30,10 +30,12 @@ where exists (
     build. Staging rows carry the `loaded_at` of their raw version, and raw loads never run
     during a dbt build, so every staging row newer than the latest `loaded_at` this model
     holds is one it has not seen. True on a full build. Plain SQL.
+    With `watermark='built_at'`: a row an upstream incremental model wrote after the latest
+    build of this one (both keep `built_at`, when their build started).
 -#}
-{% macro arrived_since_last_build(loaded_at_column='loaded_at') -%}
+{% macro arrived_since_last_build(column='loaded_at', watermark='loaded_at') -%}
 {%- if is_incremental() -%}
-    {{ loaded_at_column }} > coalesce((select max(loaded_at) from {{ this }}), cast('1900-01-01' as timestamp))
+    {{ column }} > coalesce((select max({{ watermark }}) from {{ this }}), cast('1900-01-01' as timestamp))
 {%- else -%}
     1 = 1
 {%- endif -%}

@@ -38,13 +38,13 @@ as_of as (
 changed_customers as (
     select customer_id
     from {{ ref('fct_orders') }}
-    where built_at > coalesce((select max(built_at) from {{ this }}), cast('1900-01-01' as timestamp))
+    where {{ retention.arrived_since_last_build('built_at', watermark='built_at') }}
 
     union
 
     select customer_id
     from {{ ref('fct_order_lines') }}
-    where built_at > coalesce((select max(built_at) from {{ this }}), cast('1900-01-01' as timestamp))
+    where {{ retention.arrived_since_last_build('built_at', watermark='built_at') }}
 ),
 
 {% endif -%}

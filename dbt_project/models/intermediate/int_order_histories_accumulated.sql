@@ -42,14 +42,14 @@ changed_orders as (
     -- moved to another customer (fct_orders rewrites every order of such a customer)
     select order_id
     from {{ ref('fct_orders') }}
-    where built_at > coalesce((select max(built_at) from built), cast('1900-01-01' as timestamp))
+    where {{ retention.arrived_since_last_build('built_at', watermark='built_at') }}
 
     union
 
     -- orders whose lines fct_order_lines wrote since (the category mix)
     select order_id
     from {{ ref('fct_order_lines') }}
-    where built_at > coalesce((select max(built_at) from built), cast('1900-01-01' as timestamp))
+    where {{ retention.arrived_since_last_build('built_at', watermark='built_at') }}
 
     union
 

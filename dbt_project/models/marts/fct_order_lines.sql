@@ -66,7 +66,7 @@ changed_orders as (
     -- of a customer with a changed order), without joining every order with its lines
     select order_id
     from orders
-    where built_at > coalesce((select max(built_at) from built), cast('1900-01-01' as timestamp))
+    where {{ retention.arrived_since_last_build('built_at', watermark='built_at') }}
 
     union
 

@@ -72,7 +72,7 @@ changed_orders as (
     -- versions of orders, new FX rates (every order column comes from there)
     select orders.order_id
     from orders
-    where orders.built_at > coalesce((select max(built_at) from built), cast('1900-01-01' as timestamp))
+    where {{ retention.arrived_since_last_build('orders.built_at', watermark='built_at') }}
 
     union
 
