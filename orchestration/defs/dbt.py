@@ -94,7 +94,8 @@ DBT_LOG_LEVEL_FILE_DEFAULT = "info"
 
 
 def dbt_environment(settings: Settings, *, training_snapshots: bool = True) -> dict[str, str]:
-    """The dbt profile reads these: one warehouse setting feeds every reader and writer.
+    """dbt reads these: the profile its warehouse settings (one setting feeds every reader and
+    writer), dbt itself its file log level.
 
     ``training_snapshots``: build the feature mart's past snapshots (read only when the churn
     model trains); model int_snapshot_dates_generated reads it."""
